@@ -1,0 +1,59 @@
+package daemon
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/anvilstack/anvil/pkg/admin"
+)
+
+// Service is a daemon's network service, built by its Spec.New.
+type Service interface {
+	// Start binds every listener and starts serving; it returns once the
+	// service accepts work, so the caller can read bound addresses (port 0)
+	// and announce readiness. On error nothing is left running.
+	Start(ctx context.Context) error
+	// Shutdown stops accepting, lets in-flight work finish until ctx ends,
+	// then cuts off what is left and releases storage. The Service's doc
+	// comment lists its steps in order.
+	Shutdown(ctx context.Context) error
+}
+
+// Reloader is implemented by a Service that can apply a new configuration
+// without a restart. Reload is all or nothing: on error the running config
+// stays in force untouched.
+type Reloader[C any] interface {
+	Reload(ctx context.Context, cfg C) error
+}
+
+// Endpointer is implemented by a Service that can report its bound
+// addresses (after Start), for logs, anvil up and tests.
+type Endpointer interface {
+	Endpoints() []Endpoint
+}
+
+// Endpoint is one address a daemon serves.
+type Endpoint struct {
+	Name string // what it serves: "resp", "sqs", "admin", ...
+	Addr string // the bound host:port
+	URL  string // how a client names it, when there is a URL form ("redis://127.0.0.1:6380")
+	Env  string // the environment variable an app reads it from ("REDIS_URL"), if any
+}
+
+// Value is what an app sets Env to: the URL when there is one, else Addr.
+func (e Endpoint) Value() string {
+	if e.URL != "" {
+		return e.URL
+	}
+	return e.Addr
+}
+
+// Env is what the runtime gives a daemon's constructor.
+type Env struct {
+	Name     string                // the daemon's name, e.g. "cached"
+	Log      *slog.Logger          // the daemon's logger
+	Registry prometheus.Registerer // the daemon's own registry, served on /metrics
+	Admin    *admin.Server         // for /v1/ routes and readiness checks
+}
