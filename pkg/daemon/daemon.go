@@ -230,4 +230,3 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	}
 	return nil
 }
-

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-		"path/filepath"
+	"path/filepath"
 
 	"github.com/anvilstack/anvil/pkg/buildinfo"
 	"github.com/anvilstack/anvil/pkg/config"
@@ -19,10 +19,10 @@ type Spec[C any, P interface {
 	*C
 	Config
 }] struct {
-	Name     string                        // binary and metric name: "cached" serves anvil_cached_* metrics
-	Summary  string                        // one line for -help
-	Defaults func() C                      // the built-in defaults
-	Flags    []config.Flag[C]              // the daemon's own flags, beyond the common ones
+	Name     string           // binary and metric name: "cached" serves anvil_cached_* metrics
+	Summary  string           // one line for -help
+	Defaults func() C         // the built-in defaults
+	Flags    []config.Flag[C] // the daemon's own flags, beyond the common ones
 	New      func(cfg C, env Env) (Service, error)
 }
 

@@ -110,4 +110,3 @@ func PollReady(adminAddr, token string, timeout time.Duration) error {
 		time.Sleep(delay)
 	}
 }
-
