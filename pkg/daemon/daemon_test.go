@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,10 +24,12 @@ import (
 // tests can run it as a real process and send it real signals.
 func TestMain(m *testing.M) {
 	if os.Getenv("ANVIL_ECHO_DAEMON") == "1" {
-		os.Exit(echoSpec().Main(os.Args[1:], os.Stdout, os.Stderr))
+		os.Exit(daemontest.Echo("echo", 18999).Main(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
 }
+
+var _ daemon.Definition = daemontest.Echo("echo", 18999)
 
 func httpGet(t *testing.T, url string) (int, string) {
 	t.Helper()
@@ -78,7 +79,7 @@ func waitErr(t *testing.T, errc <-chan error, within time.Duration) error {
 }
 
 func TestStartServeStop(t *testing.T) {
-	spec := echoSpec()
+	spec := daemontest.Echo("echo", 18999)
 	d := daemontest.Start(t, spec, daemontest.Config(t, spec))
 	code, body := httpGet(t, "http://"+d.Endpoint("http")+"/hello")
 	if code != 200 || body != "hello" {
@@ -97,7 +98,7 @@ func TestStartServeStop(t *testing.T) {
 // An in-flight request that began before SIGTERM completes, new
 // connections are refused, readiness goes false, and Run returns nil.
 func TestGracefulShutdownInProcess(t *testing.T) {
-	spec := echoSpec()
+	spec := daemontest.Echo("echo", 18999)
 	d, err := spec.Local(daemon.LocalOptions{RandomPorts: true, DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +126,7 @@ func TestGracefulShutdownInProcess(t *testing.T) {
 
 // A second stop signal cuts a drain short; Run reports the unfinished drain.
 func TestSecondSignalForces(t *testing.T) {
-	spec := echoSpec()
+	spec := daemontest.Echo("echo", 18999)
 	d, err := spec.Local(daemon.LocalOptions{RandomPorts: true, DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -149,14 +150,14 @@ func TestReload(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "echo.yaml")
 	writeFile(t, cfgPath, "listen: 127.0.0.1:0\nadmin: {listen: 127.0.0.1:0}\ngreeting: one\n")
-	spec := echoSpec()
-	load := func() (echoConfig, error) { return spec.Load(cfgPath, nil) }
+	spec := daemontest.Echo("echo", 18999)
+	load := func() (daemontest.EchoConfig, error) { return spec.Load(cfgPath, nil) }
 	cfg, err := load()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.DataDir = dir
-	load2 := func() (echoConfig, error) {
+	load2 := func() (daemontest.EchoConfig, error) {
 		c, err := load()
 		c.DataDir = dir
 		return c, err
@@ -223,7 +224,7 @@ func TestStartFailsWhenPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	spec := echoSpec()
+	spec := daemontest.Echo("echo", 18999)
 	cfg := daemontest.Config(t, spec)
 	cfg.Listen = ln.Addr().String()
 	d, err := spec.Build(cfg, daemontest.Logger(t), new(slog.LevelVar), nil)
@@ -246,7 +247,7 @@ func TestStartFailsWhenPortInUse(t *testing.T) {
 // process runs the echo daemon as a real process.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *daemontest.Buffer
 	lines  chan string
 }
 
@@ -254,7 +255,7 @@ func startProcess(t *testing.T, env []string, args ...string) *process {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), "ANVIL_ECHO_DAEMON=1"), env...)
-	p := &process{cmd: cmd, stderr: &lockedBuffer{}, lines: make(chan string, 100)}
+	p := &process{cmd: cmd, stderr: &daemontest.Buffer{}, lines: make(chan string, 100)}
 	pr, pw := io.Pipe()
 	cmd.Stderr = io.MultiWriter(pw, p.stderr)
 	cmd.Stdout = p.stderr
@@ -400,7 +401,7 @@ func TestMainFlagsAndConfigErrors(t *testing.T) {
 	writeFile(t, bad, "listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0\n  tokn: x\nworkers: none\n")
 	good := filepath.Join(dir, "good.yaml")
 	writeFile(t, good, "listen: 127.0.0.1:0\ngreeting: hi\n")
-	spec := echoSpec()
+	spec := daemontest.Echo("echo", 18999)
 	cases := []struct {
 		name     string
 		args     []string
@@ -452,21 +453,4 @@ func gaugeValue(t *testing.T, d *daemon.Daemon, name string) float64 {
 	}
 	t.Fatalf("metric %s not registered", name)
 	return 0
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

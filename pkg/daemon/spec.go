@@ -29,15 +29,16 @@ type Spec[C any, P interface {
 // Definition is a Spec seen without its config type, so that anvil and the
 // deploy tests can hold every daemon in one list.
 type Definition interface {
-	// Name is the daemon's name.
-	Name() string
+	// DaemonName is the daemon's name.
+	DaemonName() string
 	// Main runs the daemon binary with command-line args (without the
 	// program name) and returns the process exit status.
 	Main(args []string, stdout, stderr io.Writer) int
 	// Local builds the daemon with its defaults for a local stack (anvil up).
 	Local(opts LocalOptions) (*Daemon, error)
-	// CheckFile loads and validates a config file.
-	CheckFile(path string) error
+	// CheckFile loads and validates a config file and returns every
+	// listen address it configures.
+	CheckFile(path string) (addrs []string, err error)
 	// DefaultCommon is the shared part of the built-in defaults.
 	DefaultCommon() Common
 }
@@ -86,9 +87,16 @@ func (s *Spec[C, P]) Validate(cfg *C) error {
 }
 
 // CheckFile implements Definition.
-func (s *Spec[C, P]) CheckFile(path string) error {
-	_, err := s.Load(path, nil)
-	return err
+func (s *Spec[C, P]) CheckFile(path string) ([]string, error) {
+	cfg, err := s.Load(path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var addrs []string
+	for _, a := range P(&cfg).ListenAddrs() {
+		addrs = append(addrs, *a)
+	}
+	return addrs, nil
 }
 
 // commonFlags are the flags every daemon takes (CONTRACT.md, "Every daemon").

@@ -1,4 +1,4 @@
-package daemon_test
+package daemontest
 
 import (
 	"context"
@@ -13,16 +13,15 @@ import (
 	"github.com/anvilstack/anvil/pkg/daemon"
 )
 
-// echo is a minimal daemon for testing the runtime: an HTTP service whose
-// greeting can be reloaded and whose /slow endpoint holds a request open.
-
-type echoConfig struct {
+// EchoConfig configures Echo.
+type EchoConfig struct {
 	daemon.Common `yaml:",inline"`
 	Greeting      string `yaml:"greeting"`
 	Workers       int    `yaml:"workers"` // cannot change on reload
 }
 
-func (c *echoConfig) Validate() error {
+// Validate implements daemon.Config.
+func (c *EchoConfig) Validate() error {
 	var ps config.Problems
 	if c.Greeting == "" {
 		ps.Add("greeting", "must not be empty")
@@ -33,21 +32,26 @@ func (c *echoConfig) Validate() error {
 	return ps.Err()
 }
 
-func echoSpec() *daemon.Spec[echoConfig, *echoConfig] {
-	return &daemon.Spec[echoConfig, *echoConfig]{
-		Name:    "echo",
+// Echo is a minimal daemon for testing the runtime and the anvil command:
+// an HTTP service (endpoint "http") whose greeting can be reloaded (its
+// workers cannot), with GET /hello and GET /slow?d=DURATION, which holds a
+// request open for DURATION after sending its headers. name is both its
+// name and its metric namespace; port is its default port, admin port+1.
+func Echo(name string, port int) *daemon.Spec[EchoConfig, *EchoConfig] {
+	return &daemon.Spec[EchoConfig, *EchoConfig]{
+		Name:    name,
 		Summary: "a test daemon",
-		Defaults: func() echoConfig {
-			return echoConfig{
-				Common:   daemon.DefaultCommon("echo", "127.0.0.1:18999", "127.0.0.1:19999"),
+		Defaults: func() EchoConfig {
+			return EchoConfig{
+				Common:   daemon.DefaultCommon(name, fmt.Sprintf("127.0.0.1:%d", port), fmt.Sprintf("127.0.0.1:%d", port+1)),
 				Greeting: "hello",
 				Workers:  1,
 			}
 		},
-		Flags: []config.Flag[echoConfig]{
-			config.String("greeting", "what /hello says", func(c *echoConfig) *string { return &c.Greeting }),
+		Flags: []config.Flag[EchoConfig]{
+			config.String("greeting", "what /hello says", func(c *EchoConfig) *string { return &c.Greeting }),
 		},
-		New: func(cfg echoConfig, env daemon.Env) (daemon.Service, error) {
+		New: func(cfg EchoConfig, env daemon.Env) (daemon.Service, error) {
 			s := &echoService{listen: cfg.Listen, workers: cfg.Workers}
 			s.greeting.Store(&cfg.Greeting)
 			env.Admin.HandleFunc("GET /v1/greeting", func(w http.ResponseWriter, r *http.Request) {
@@ -58,16 +62,17 @@ func echoSpec() *daemon.Spec[echoConfig, *echoConfig] {
 	}
 }
 
+// echoService serves Echo.
 type echoService struct {
 	listen   string
 	workers  int
 	greeting atomic.Pointer[string]
-	started  chan struct{} // closed when a /slow request begins
 	ln       net.Listener
 	srv      *http.Server
 	done     chan struct{}
 }
 
+// Start implements daemon.Service.
 func (s *echoService) Start(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.listen)
 	if err != nil {
@@ -89,7 +94,8 @@ func (s *echoService) Start(ctx context.Context) error {
 	return nil
 }
 
-// Shutdown closes the listener, waits for in-flight requests, then returns.
+// Shutdown closes the listener, waits for in-flight requests until ctx
+// ends, then closes what is left.
 func (s *echoService) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	if err != nil {
@@ -99,7 +105,8 @@ func (s *echoService) Shutdown(ctx context.Context) error {
 	return err
 }
 
-func (s *echoService) Reload(ctx context.Context, cfg echoConfig) error {
+// Reload implements daemon.Reloader.
+func (s *echoService) Reload(ctx context.Context, cfg EchoConfig) error {
 	if cfg.Workers != s.workers {
 		return errors.New("workers cannot change without a restart")
 	}
@@ -107,6 +114,7 @@ func (s *echoService) Reload(ctx context.Context, cfg echoConfig) error {
 	return nil
 }
 
+// Endpoints implements daemon.Endpointer.
 func (s *echoService) Endpoints() []daemon.Endpoint {
 	return []daemon.Endpoint{{Name: "http", Addr: s.ln.Addr().String(), URL: "http://" + s.ln.Addr().String(), Env: "ECHO_URL"}}
 }
