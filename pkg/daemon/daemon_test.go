@@ -146,6 +146,28 @@ func TestSecondSignalForces(t *testing.T) {
 	}
 }
 
+// A service that fails while running stops every daemon; Run reports it.
+func TestServiceFailureStopsAll(t *testing.T) {
+	a, err := daemontest.Echo("alpha", 18999).Local(daemon.LocalOptions{RandomPorts: true, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := daemontest.Echo("beta", 18997).Local(daemon.LocalOptions{RandomPorts: true, DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, errc := runner(t, a, b)
+	httpGet(t, "http://"+a.Endpoint("http")+"/fail")
+	err = waitErr(t, errc, 10*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "alpha: failure requested over /fail") {
+		t.Fatalf("Run = %v, want alpha's failure", err)
+	}
+	if c, err := net.DialTimeout("tcp", b.Endpoint("http"), time.Second); err == nil {
+		c.Close()
+		t.Fatal("beta still serving after alpha failed")
+	}
+}
+
 func TestReload(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := filepath.Join(dir, "echo.yaml")

@@ -53,9 +53,15 @@ func (r *Runner) Run(ctx context.Context) error {
 	if r.OnReady != nil {
 		r.OnReady()
 	}
+	failed, stopWatching := watchFailures(r.Daemons)
+	defer stopWatching()
 
 	for {
 		select {
+		case f := <-failed:
+			f.d.log.Error("daemon failed; stopping", "err", f.err)
+			err := r.shutdown(context.Background(), log, r.Daemons, sigs)
+			return errors.Join(fmt.Errorf("%s: %w", f.d.name, f.err), err)
 		case <-ctx.Done():
 			log.Info("stopping", "reason", context.Cause(ctx))
 			return r.shutdown(context.Background(), log, r.Daemons, sigs)
@@ -120,6 +126,35 @@ func (r *Runner) shutdown(ctx context.Context, log *slog.Logger, ds []*Daemon, s
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+type failure struct {
+	d   *Daemon
+	err error
+}
+
+// watchFailures merges the Failed channels of the daemons whose service
+// implements Failer.
+func watchFailures(ds []*Daemon) (<-chan failure, func()) {
+	out := make(chan failure, len(ds))
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, d := range ds {
+		f, ok := d.svc.(Failer)
+		if !ok {
+			continue
+		}
+		wg.Go(func() {
+			select {
+			case err, ok := <-f.Failed():
+				if ok && err != nil {
+					out <- failure{d, err}
+				}
+			case <-stop:
+			}
+		})
+	}
+	return out, func() { close(stop); wg.Wait() }
 }
 
 func notify(log *slog.Logger, f func() error) {

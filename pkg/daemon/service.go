@@ -28,6 +28,16 @@ type Reloader[C any] interface {
 	Reload(ctx context.Context, cfg C) error
 }
 
+// Failer is implemented by a Service that can fail while running, after
+// Start returned: a loop that cannot go on, storage that stopped accepting
+// writes. The Runner then stops every daemon and exits non-zero, so that a
+// supervisor (systemd's Restart=on-failure) starts it afresh instead of
+// leaving a process that looks alive but cannot serve.
+type Failer interface {
+	// Failed delivers at most one error, then nothing.
+	Failed() <-chan error
+}
+
 // Endpointer is implemented by a Service that can report its bound
 // addresses (after Start), for logs, anvil up and tests.
 type Endpointer interface {

@@ -34,8 +34,9 @@ func (c *EchoConfig) Validate() error {
 
 // Echo is a minimal daemon for testing the runtime and the anvil command:
 // an HTTP service (endpoint "http") whose greeting can be reloaded (its
-// workers cannot), with GET /hello and GET /slow?d=DURATION, which holds a
-// request open for DURATION after sending its headers. name is both its
+// workers cannot), with GET /hello, GET /slow?d=DURATION, which holds a
+// request open for DURATION after sending its headers, and GET /fail,
+// which makes the service report a failure (daemon.Failer). name is both its
 // name and its metric namespace; port is its default port, admin port+1.
 func Echo(name string, port int) *daemon.Spec[EchoConfig, *EchoConfig] {
 	return &daemon.Spec[EchoConfig, *EchoConfig]{
@@ -52,7 +53,7 @@ func Echo(name string, port int) *daemon.Spec[EchoConfig, *EchoConfig] {
 			config.String("greeting", "what /hello says", func(c *EchoConfig) *string { return &c.Greeting }),
 		},
 		New: func(cfg EchoConfig, env daemon.Env) (daemon.Service, error) {
-			s := &echoService{listen: cfg.Listen, workers: cfg.Workers}
+			s := &echoService{listen: cfg.Listen, workers: cfg.Workers, failed: make(chan error, 1)}
 			s.greeting.Store(&cfg.Greeting)
 			env.Admin.HandleFunc("GET /v1/greeting", func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, *s.greeting.Load())
@@ -70,6 +71,7 @@ type echoService struct {
 	ln       net.Listener
 	srv      *http.Server
 	done     chan struct{}
+	failed   chan error
 }
 
 // Start implements daemon.Service.
@@ -81,6 +83,12 @@ func (s *echoService) Start(ctx context.Context) error {
 	s.ln = ln
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, *s.greeting.Load()) })
+	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case s.failed <- errors.New("failure requested over /fail"):
+		default:
+		}
+	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		d, _ := time.ParseDuration(r.URL.Query().Get("d"))
 		w.WriteHeader(200)
@@ -113,6 +121,9 @@ func (s *echoService) Reload(ctx context.Context, cfg EchoConfig) error {
 	s.greeting.Store(&cfg.Greeting)
 	return nil
 }
+
+// Failed implements daemon.Failer: GET /fail makes the service fail.
+func (s *echoService) Failed() <-chan error { return s.failed }
 
 // Endpoints implements daemon.Endpointer.
 func (s *echoService) Endpoints() []daemon.Endpoint {
