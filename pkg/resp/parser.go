@@ -86,8 +86,8 @@ type Parser struct {
 	// scan is how far the current line has been searched for its end, so
 	// that a line arriving byte by byte is not searched again from its
 	// start each time.
-	scan int
-	spans     []span
+	scan  int
+	spans []span
 
 	args   [][]byte
 	inline []byte // unescaped inline arguments
