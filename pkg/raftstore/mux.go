@@ -1,0 +1,208 @@
+package raftstore
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/raft"
+)
+
+// Dialer opens a connection to addr; tests inject one that drops or
+// partitions traffic.
+type Dialer func(ctx context.Context, addr string) (net.Conn, error)
+
+// DefaultDialer dials TCP.
+func DefaultDialer(ctx context.Context, addr string) (net.Conn, error) {
+	var d net.Dialer
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// muxMagic starts every multiplexed connection, followed by the group id.
+const muxMagic = 0xA7
+
+// ErrClosed is returned by Accept after Close.
+var ErrClosed = errors.New("raftstore: mux closed")
+
+// Mux carries many Raft groups over one listener: each connection opens
+// with a 5-byte header naming its group, and Accept hands it to that
+// group's Layer. Every group gets its own raft.NetworkTransport over its
+// Layer, so connection pooling and pipelining stay raft's own.
+type Mux struct {
+	ln   net.Listener
+	dial Dialer
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	layers map[uint32]*Layer
+	closed bool
+
+	wg sync.WaitGroup
+}
+
+// Listen binds addr and starts accepting. dial (nil: DefaultDialer) is used
+// for outgoing connections.
+func Listen(addr string, dial Dialer, log *slog.Logger) (*Mux, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if dial == nil {
+		dial = DefaultDialer
+	}
+	m := &Mux{ln: ln, dial: dial, log: log, layers: map[uint32]*Layer{}}
+	m.wg.Add(1)
+	go m.acceptLoop()
+	return m, nil
+}
+
+// Addr is the bound address.
+func (m *Mux) Addr() net.Addr { return m.ln.Addr() }
+
+func (m *Mux) acceptLoop() {
+	defer m.wg.Done()
+	for {
+		c, err := m.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			m.log.Warn("raft mux accept", "err", err)
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			m.route(c)
+		}()
+	}
+}
+
+func (m *Mux) route(c net.Conn) {
+	var hdr [5]byte
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c, hdr[:]); err != nil || hdr[0] != muxMagic {
+		c.Close()
+		return
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	group := binary.BigEndian.Uint32(hdr[1:])
+	m.mu.Lock()
+	l := m.layers[group]
+	m.mu.Unlock()
+	if l == nil {
+		m.log.Debug("raft mux: connection for a group not hosted here", "group", group, "remote", c.RemoteAddr().String())
+		c.Close()
+		return
+	}
+	select {
+	case l.conns <- c:
+	case <-l.closed:
+		c.Close()
+	}
+}
+
+// Layer returns the stream layer of group, registering it. A second call
+// for a group still open is an error.
+func (m *Mux) Layer(group uint32) (*Layer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	if _, ok := m.layers[group]; ok {
+		return nil, fmt.Errorf("raft mux: group %d already registered", group)
+	}
+	l := &Layer{m: m, group: group, conns: make(chan net.Conn, 16), closed: make(chan struct{})}
+	m.layers[group] = l
+	return l, nil
+}
+
+// Close stops accepting and closes every layer.
+func (m *Mux) Close() error {
+	m.mu.Lock()
+	m.closed = true
+	layers := make([]*Layer, 0, len(m.layers))
+	for _, l := range m.layers {
+		layers = append(layers, l)
+	}
+	m.mu.Unlock()
+	err := m.ln.Close()
+	for _, l := range layers {
+		l.Close()
+	}
+	m.wg.Wait()
+	return err
+}
+
+// Layer is one group's raft.StreamLayer on a Mux.
+type Layer struct {
+	m      *Mux
+	group  uint32
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+var _ raft.StreamLayer = (*Layer)(nil)
+
+// Accept implements net.Listener.
+func (l *Layer) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, ErrClosed
+	}
+}
+
+// Close implements net.Listener: the group stops receiving connections.
+func (l *Layer) Close() error {
+	l.once.Do(func() {
+		l.m.mu.Lock()
+		if l.m.layers[l.group] == l {
+			delete(l.m.layers, l.group)
+		}
+		l.m.mu.Unlock()
+		close(l.closed)
+		for {
+			select {
+			case c := <-l.conns:
+				c.Close()
+			default:
+				return
+			}
+		}
+	})
+	return nil
+}
+
+// Addr implements net.Listener.
+func (l *Layer) Addr() net.Addr { return l.m.ln.Addr() }
+
+// Dial implements raft.StreamLayer.
+func (l *Layer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, err := l.m.dial(ctx, string(address))
+	if err != nil {
+		return nil, err
+	}
+	var hdr [5]byte
+	hdr[0] = muxMagic
+	binary.BigEndian.PutUint32(hdr[1:], l.group)
+	_ = c.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := c.Write(hdr[:]); err != nil {
+		c.Close()
+		return nil, err
+	}
+	_ = c.SetWriteDeadline(time.Time{})
+	return c, nil
+}
