@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -47,8 +48,8 @@ func (fs *FS) CrashClone() *FS {
 
 // DB is an open database. It is safe for concurrent use.
 type DB struct {
-	db    *pebble.DB
-	cache *pebble.Cache
+	db     *pebble.DB
+	closed atomic.Bool
 }
 
 // ErrNotFound is returned by Get for a missing key.
@@ -81,8 +82,13 @@ func Open(dir string, o Options) (*DB, error) {
 }
 
 // Close closes the database; batches, iterators and snapshots must be
-// closed first.
-func (d *DB) Close() error { return d.db.Close() }
+// closed first. Closing twice is harmless.
+func (d *DB) Close() error {
+	if d.closed.Swap(true) {
+		return nil
+	}
+	return d.db.Close()
+}
 
 // Get appends the value of key to dst and returns it; ErrNotFound when the
 // key is absent. The result does not alias the database's memory.
