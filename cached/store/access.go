@@ -1,0 +1,89 @@
+package store
+
+import (
+	"math/rand/v2"
+	"sync/atomic"
+)
+
+// LFU parameters (lfu-log-factor, lfu-decay-time) and Redis's initial
+// counter for a new key.
+const (
+	DefaultLFULogFactor = 10
+	DefaultLFUDecayTime = 1
+	lfuInitVal          = 5
+)
+
+// accessParams are the runtime-changeable knobs of access tracking.
+type accessParams struct {
+	logFactor atomic.Int32
+	decayTime atomic.Int32
+}
+
+// SetLFUParams sets lfu-log-factor and lfu-decay-time (minutes).
+func (ks *Keyspace) SetLFUParams(logFactor, decayTime int) {
+	ks.evict.access.logFactor.Store(int32(logFactor))
+	ks.evict.access.decayTime.Store(int32(decayTime))
+}
+
+func lruClock(now int64) uint32 { return uint32(now) }
+
+func lfuMinutes(now int64) uint32 { return uint32(now/60000) & 0xffff }
+
+func (ks *Keyspace) initAccess(e *Entry, now int64) {
+	e.atime = lruClock(now)
+	e.lfu = lfuMinutes(now)<<8 | lfuInitVal
+}
+
+// touchAccess updates the LRU clock and the LFU counter of e, as Redis
+// does on every access (both are kept, so a policy change at runtime
+// finds data for either).
+func (ks *Keyspace) touchAccess(e *Entry, now int64) {
+	e.atime = lruClock(now)
+	c := ks.lfuDecr(e, now)
+	c = ks.lfuLogIncr(c)
+	e.lfu = lfuMinutes(now)<<8 | c
+}
+
+// lfuDecr is the counter after the decay since its last decrement time.
+func (ks *Keyspace) lfuDecr(e *Entry, now int64) uint32 {
+	ldt := e.lfu >> 8
+	counter := e.lfu & 0xff
+	decay := uint32(ks.evict.access.decayTime.Load())
+	if decay == 0 {
+		return counter
+	}
+	nowMin := lfuMinutes(now)
+	var elapsed uint32
+	if nowMin >= ldt {
+		elapsed = nowMin - ldt
+	} else {
+		elapsed = 65535 - ldt + nowMin
+	}
+	periods := elapsed / decay
+	if periods >= counter {
+		return 0
+	}
+	return counter - periods
+}
+
+func (ks *Keyspace) lfuLogIncr(c uint32) uint32 {
+	if c == 255 {
+		return 255
+	}
+	base := float64(c) - lfuInitVal
+	if base < 0 {
+		base = 0
+	}
+	p := 1.0 / (base*float64(ks.evict.access.logFactor.Load()) + 1)
+	if rand.Float64() < p {
+		c++
+	}
+	return c
+}
+
+// Freq is the entry's LFU counter after decay (OBJECT FREQ).
+func (ks *Keyspace) Freq(e *Entry, now int64) int { return int(ks.lfuDecr(e, now)) }
+
+// IdleMillis is the time since the entry was last accessed (OBJECT
+// IDLETIME reports it in seconds).
+func IdleMillis(e *Entry, now int64) int64 { return int64(lruClock(now) - e.atime) }

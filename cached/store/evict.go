@@ -1,0 +1,294 @@
+package store
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+)
+
+// Policy is a maxmemory-policy.
+type Policy int32
+
+// The eviction policies: Redis's eight, and FIFO (oldest key first) over
+// all keys or the keys with a TTL.
+const (
+	NoEviction Policy = iota
+	AllKeysLRU
+	AllKeysLFU
+	AllKeysRandom
+	VolatileLRU
+	VolatileLFU
+	VolatileRandom
+	VolatileTTL
+	AllKeysFIFO
+	VolatileFIFO
+)
+
+var policyNames = [...]string{"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
+	"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-fifo", "volatile-fifo"}
+
+// String is the policy's config name.
+func (p Policy) String() string { return policyNames[p] }
+
+// ParsePolicy maps a config name to its Policy.
+func ParsePolicy(s string) (Policy, bool) {
+	for i, n := range policyNames {
+		if n == s {
+			return Policy(i), true
+		}
+	}
+	return 0, false
+}
+
+// PolicyNames lists every policy name.
+func PolicyNames() []string { return policyNames[:] }
+
+func (p Policy) volatile() bool {
+	return p == VolatileLRU || p == VolatileLFU || p == VolatileRandom || p == VolatileTTL || p == VolatileFIFO
+}
+
+// IsLFU reports whether p ranks keys by access frequency (OBJECT FREQ
+// works only then).
+func (p Policy) IsLFU() bool { return p == AllKeysLFU || p == VolatileLFU }
+
+// IsLRU reports whether p ranks keys by idle time.
+func (p Policy) IsLRU() bool { return p == AllKeysLRU || p == VolatileLRU }
+
+const (
+	poolSize       = 16 // EVPOOL_SIZE
+	DefaultSamples = 5
+)
+
+type poolEntry struct {
+	score uint64 // higher is evicted first
+	db    int
+	key   string
+}
+
+// evictor holds the maxmemory settings and Redis's eviction pool: the best
+// candidates seen by sampling, kept across calls so that each eviction
+// benefits from earlier samples.
+type evictor struct {
+	maxmemory atomic.Int64
+	policy    atomic.Int32
+	samples   atomic.Int32
+	access    accessParams
+
+	mu   sync.Mutex // guards pool; taken before any shard lock, never under one
+	pool []poolEntry
+}
+
+func (ev *evictor) init() {
+	ev.samples.Store(DefaultSamples)
+	ev.access.logFactor.Store(DefaultLFULogFactor)
+	ev.access.decayTime.Store(DefaultLFUDecayTime)
+	ev.pool = make([]poolEntry, 0, poolSize)
+}
+
+// SetMaxMemory sets maxmemory in bytes (0: no limit).
+func (ks *Keyspace) SetMaxMemory(n int64) { ks.evict.maxmemory.Store(n) }
+
+// MaxMemory is the configured limit.
+func (ks *Keyspace) MaxMemory() int64 { return ks.evict.maxmemory.Load() }
+
+// SetPolicy sets maxmemory-policy. The pool is emptied, since its scores
+// meant something else.
+func (ks *Keyspace) SetPolicy(p Policy) {
+	ks.evict.mu.Lock()
+	ks.evict.policy.Store(int32(p))
+	ks.evict.pool = ks.evict.pool[:0]
+	ks.evict.mu.Unlock()
+}
+
+// Policy is the current maxmemory-policy.
+func (ks *Keyspace) Policy() Policy { return Policy(ks.evict.policy.Load()) }
+
+// SetSamples sets maxmemory-samples.
+func (ks *Keyspace) SetSamples(n int) { ks.evict.samples.Store(int32(n)) }
+
+// OverLimit reports whether used memory exceeds maxmemory.
+func (ks *Keyspace) OverLimit() bool {
+	max := ks.evict.maxmemory.Load()
+	return max > 0 && ks.mem.Load() > max
+}
+
+// Evict deletes keys by the policy until used memory is within maxmemory.
+// It reports false when it cannot get there (noeviction, or nothing the
+// policy may evict): a command that would add memory must then be
+// refused with OOM. The caller must hold no shard lock.
+func (ks *Keyspace) Evict(now int64) bool {
+	if !ks.OverLimit() {
+		return true
+	}
+	ev := &ks.evict
+	ev.mu.Lock()
+	defer ev.mu.Unlock()
+	p := Policy(ev.policy.Load())
+	if p == NoEviction {
+		return false
+	}
+	for fails := 0; ks.OverLimit(); {
+		var ok bool
+		if p == AllKeysRandom || p == VolatileRandom {
+			ok = ks.evictRandom(p, now)
+		} else {
+			ok = ks.evictFromPool(p, now)
+		}
+		if ok {
+			fails = 0
+			continue
+		}
+		if fails++; fails > 8 {
+			return false
+		}
+	}
+	return true
+}
+
+// dbsWithKeys lists databases that have keys (or volatile keys).
+func (ks *Keyspace) nonEmptyShard(db *DB, volatile bool) *Shard {
+	start := rand.IntN(len(db.shards))
+	for j := range db.shards {
+		sh := &db.shards[(start+j)&int(db.mask)]
+		sh.mu.Lock()
+		n := len(sh.entries)
+		if volatile {
+			n = len(sh.volatile)
+		}
+		if n > 0 {
+			return sh // locked
+		}
+		sh.mu.Unlock()
+	}
+	return nil
+}
+
+func (ks *Keyspace) evictRandom(p Policy, now int64) bool {
+	start := rand.IntN(len(ks.dbs))
+	for i := range ks.dbs {
+		db := ks.dbs[(start+i)%len(ks.dbs)]
+		sh := ks.nonEmptyShard(db, p.volatile())
+		if sh == nil {
+			continue
+		}
+		list := sh.entries
+		if p.volatile() {
+			list = sh.volatile
+		}
+		sh.evictEntry(list[rand.IntN(len(list))])
+		sh.mu.Unlock()
+		return true
+	}
+	return false
+}
+
+// score ranks an entry for eviction: higher goes first.
+func (ks *Keyspace) score(p Policy, e *Entry, now int64) uint64 {
+	switch p {
+	case AllKeysLRU, VolatileLRU:
+		return uint64(IdleMillis(e, now))
+	case AllKeysLFU, VolatileLFU:
+		return 255 - uint64(ks.lfuDecr(e, now))
+	case VolatileTTL:
+		return math.MaxUint64 - uint64(e.expire)
+	case AllKeysFIFO, VolatileFIFO:
+		return uint64(now - e.ctime + math.MaxInt32) // older first; never negative
+	}
+	return 0
+}
+
+// populate samples maxmemory-samples entries of one random shard of every
+// database with keys, into the pool. ev.mu is held.
+func (ks *Keyspace) populate(p Policy, now int64) bool {
+	ev := &ks.evict
+	n := int(ev.samples.Load())
+	found := false
+	for _, db := range ks.dbs {
+		sh := ks.nonEmptyShard(db, p.volatile())
+		if sh == nil {
+			continue
+		}
+		found = true
+		list := sh.entries
+		if p.volatile() {
+			list = sh.volatile
+		}
+		for i := 0; i < n; i++ {
+			var e *Entry
+			if len(list) <= n {
+				if i >= len(list) {
+					break
+				}
+				e = list[i]
+			} else {
+				e = list[rand.IntN(len(list))]
+			}
+			ev.offer(ks.score(p, e, now), db.id, e.key)
+		}
+		sh.mu.Unlock()
+	}
+	return found
+}
+
+// offer inserts a candidate into the pool, kept sorted by ascending score.
+func (ev *evictor) offer(score uint64, db int, key string) {
+	pool := ev.pool
+	for i := range pool {
+		if pool[i].db == db && pool[i].key == key {
+			pool[i].score = score // seen again: refresh, keep the order roughly right
+			return
+		}
+	}
+	k := 0
+	for k < len(pool) && pool[k].score < score {
+		k++
+	}
+	if len(pool) == poolSize {
+		if k == 0 {
+			return // worse than everything we hold
+		}
+		copy(pool[:k-1], pool[1:k]) // drop the worst candidate
+		pool[k-1] = poolEntry{score, db, stringsClone(key)}
+		return
+	}
+	pool = append(pool, poolEntry{})
+	copy(pool[k+1:], pool[k:])
+	pool[k] = poolEntry{score, db, stringsClone(key)}
+	ev.pool = pool
+}
+
+func stringsClone(s string) string { return string([]byte(s)) }
+
+func (ks *Keyspace) evictFromPool(p Policy, now int64) bool {
+	ev := &ks.evict
+	if !ks.populate(p, now) {
+		return false
+	}
+	for len(ev.pool) > 0 {
+		c := ev.pool[len(ev.pool)-1]
+		ev.pool = ev.pool[:len(ev.pool)-1]
+		db := ks.dbs[c.db]
+		key := []byte(c.key)
+		sh := db.ShardOf(key)
+		sh.mu.Lock()
+		e := sh.m[c.key]
+		if e == nil || (p.volatile() && e.expire == 0) {
+			sh.mu.Unlock()
+			continue // gone, or no longer a candidate
+		}
+		sh.evictEntry(e)
+		sh.mu.Unlock()
+		return true
+	}
+	return false
+}
+
+// evictEntry deletes e to free memory, with the "evicted" event.
+func (sh *Shard) evictEntry(e *Entry) {
+	key := []byte(e.key)
+	sh.remove(e)
+	sh.db.ks.evictedKeys.Add(1)
+	sh.modified(key)
+	sh.db.ks.observer.KeyEvent(ClassEvicted, "evicted", sh.db.id, key)
+}
