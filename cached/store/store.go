@@ -102,7 +102,7 @@ func New(cfg Config, obs Observer) *Keyspace {
 
 type nopObserver struct{}
 
-func (nopObserver) KeyModified(int, []byte)                {}
+func (nopObserver) KeyModified(int, []byte)             {}
 func (nopObserver) KeyEvent(Class, string, int, []byte) {}
 
 func (ks *Keyspace) rand(n int) int { return rand.IntN(n) }
