@@ -35,10 +35,8 @@ type State string
 
 // Member states.
 const (
-	Alive   State = "alive"
-	Suspect State = "suspect"
-	Dead    State = "dead"
-	Left    State = "left"
+	Alive State = "alive"
+	Dead  State = "dead" // failed or left: no longer in Members
 )
 
 // Member is one node as gossip sees it.
@@ -52,8 +50,9 @@ type Member struct {
 // Members is a running gossip member.
 type Members struct {
 	ml      *memberlist.Memberlist
-	mu      sync.Mutex
+	mu      sync.Mutex // guards meta and known
 	meta    []byte
+	known   map[string]Member
 	changed chan struct{}
 }
 
@@ -70,7 +69,7 @@ func Start(cfg Config) (*Members, error) {
 	if len(cfg.Meta) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("member metadata is %d bytes, at most %d", len(cfg.Meta), memberlist.MetaMaxSize)
 	}
-	m := &Members{meta: cfg.Meta, changed: make(chan struct{}, 1)}
+	m := &Members{meta: cfg.Meta, known: map[string]Member{}, changed: make(chan struct{}, 1)}
 	mc := memberlist.DefaultLANConfig()
 	if cfg.Fast {
 		mc = memberlist.DefaultLocalConfig()
@@ -99,25 +98,28 @@ func (m *Members) Addr() string {
 // Join contacts the given members; it succeeds if any answers.
 func (m *Members) Join(addrs []string) (int, error) { return m.ml.Join(addrs) }
 
-// Members returns every member known, this one included.
+// Members returns every member not known to be dead or gone, this one
+// included. The list is kept from memberlist's events (copied while
+// memberlist holds its lock), so reading it never races with gossip.
 func (m *Members) Members() []Member {
-	var out []Member
-	for _, n := range m.ml.Members() {
-		out = append(out, Member{Name: n.Name, Addr: n.Address(), Meta: bytes.Clone(n.Meta), State: state(n.State)})
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Member, 0, len(m.known))
+	for _, mb := range m.known {
+		out = append(out, mb)
 	}
 	return out
 }
 
-func state(s memberlist.NodeStateType) State {
-	switch s {
-	case memberlist.StateAlive:
-		return Alive
-	case memberlist.StateSuspect:
-		return Suspect
-	case memberlist.StateLeft:
-		return Left
+func (m *Members) update(n *memberlist.Node, gone bool) {
+	m.mu.Lock()
+	if gone {
+		delete(m.known, n.Name)
+	} else {
+		m.known[n.Name] = Member{Name: n.Name, Addr: n.Address(), Meta: bytes.Clone(n.Meta), State: Alive}
 	}
-	return Dead
+	m.mu.Unlock()
+	m.signal()
 }
 
 // SetMeta replaces this member's metadata and gossips it.
@@ -168,9 +170,9 @@ func (delegate) MergeRemoteState([]byte, bool)   {}
 
 type events struct{ m *Members }
 
-func (e events) NotifyJoin(*memberlist.Node)   { e.m.signal() }
-func (e events) NotifyLeave(*memberlist.Node)  { e.m.signal() }
-func (e events) NotifyUpdate(*memberlist.Node) { e.m.signal() }
+func (e events) NotifyJoin(n *memberlist.Node)   { e.m.update(n, false) }
+func (e events) NotifyLeave(n *memberlist.Node)  { e.m.update(n, true) }
+func (e events) NotifyUpdate(n *memberlist.Node) { e.m.update(n, false) }
 
 // logWriter turns memberlist's "[LEVEL] memberlist: msg" lines into slog
 // events, one level lower (memberlist reports every missed probe).

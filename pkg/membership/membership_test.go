@@ -62,7 +62,7 @@ func TestJoinMetaFailure(t *testing.T) {
 	})
 	b.Shutdown()
 	waitFor(t, "a to see b fail", func() bool {
-		m, _ := find(a.Members(), "b")
-		return m.State == Dead || m.State == Suspect
+		_, ok := find(a.Members(), "b")
+		return !ok
 	})
 }
