@@ -584,3 +584,15 @@ func grow(b []byte, n int) []byte {
 
 // StampNow is the time a leader stamps into a command.
 func StampNow() int64 { return time.Now().UnixMilli() }
+
+// Delete removes every key and the state of shard from db (when its
+// replica leaves the node).
+func Delete(db *pebblestore.DB, shard uint32) error {
+	b := db.NewBatch()
+	defer b.Close()
+	for _, kind := range []byte{'d', 'x', 'm'} {
+		p := shardPrefix(kind, shard)
+		b.DeleteRange(p, prefixEnd(p))
+	}
+	return b.Commit(true)
+}
