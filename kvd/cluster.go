@@ -64,7 +64,8 @@ func (s *Service) Status() ClusterStatus {
 	target := m.Target()
 	for _, sh := range m.Shards {
 		ss := ShardStatus{ID: sh.ID, Replicas: slices.Clone(sh.Replicas), Leader: s.shardLeader(sh.ID)}
-		if g := s.group(sh.ID); g != nil {
+		g := s.group(sh.ID)
+		if g != nil {
 			ss.Term = g.raft.CurrentTerm()
 			ss.CommitIndex = g.raft.CommitIndex()
 			ss.AppliedIndex = g.fsm.Applied()
@@ -84,7 +85,7 @@ func (s *Service) Status() ClusterStatus {
 				ss.Healthy = false
 			}
 		}
-		if ss.Voters != nil && len(ss.Voters) != len(sh.Replicas) {
+		if g != nil && len(ss.Voters) != len(sh.Replicas) {
 			ss.Healthy = false // configuration change in progress
 		}
 		if ss.Leader != "" {

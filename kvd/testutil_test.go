@@ -90,3 +90,15 @@ func poll(t testing.TB, within time.Duration, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// tryPut is put that reports a transport error as status 0.
+func (c *kvc) tryPut(key, value string) reply {
+	req, _ := http.NewRequest("PUT", "http://"+c.addr+keyPath(key), bytes.NewReader([]byte(value)))
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return reply{}
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return reply{status: resp.StatusCode, body: b, hdr: resp.Header}
+}

@@ -200,7 +200,16 @@ func (i *Iter) Value() []byte {
 }
 
 // Close releases the iterator and returns any error met while iterating.
-func (i *Iter) Close() error { return i.it.Close() }
+// Closing twice is harmless (Pebble pools iterators, so a second close of
+// the same one would corrupt another user's).
+func (i *Iter) Close() error {
+	if i.it == nil {
+		return nil
+	}
+	err := i.it.Close()
+	i.it = nil
+	return err
+}
 
 // Snapshot is a consistent read-only view of the database at one moment.
 type Snapshot struct{ s *pebble.Snapshot }
