@@ -12,10 +12,17 @@ package store
 // visited at least once, whatever is written meanwhile: Redis's SCAN
 // guarantee. Entries added during the walk may or may not be visited.
 func (db *DB) Scan(cursor uint64, count int, now int64, fn func(e *Entry)) uint64 {
-	return db.scan(cursor, count, now, fn, true)
+	return db.scan(cursor, count, now, fn, nil, true)
 }
 
-func (db *DB) scan(cursor uint64, count int, now int64, fn func(e *Entry), lock bool) uint64 {
+// ScanWith is Scan that also calls done, under the lock, after each shard
+// it visits: fn can collect references to entries and done copy them out
+// before the lock is released.
+func (db *DB) ScanWith(cursor uint64, count int, now int64, fn func(e *Entry), done func()) uint64 {
+	return db.scan(cursor, count, now, fn, done, true)
+}
+
+func (db *DB) scan(cursor uint64, count int, now int64, fn func(e *Entry), done func(), lock bool) uint64 {
 	s := int(cursor >> 32)
 	pos := int(cursor & 0xffffffff)
 	if count < 1 {
@@ -41,6 +48,9 @@ func (db *DB) scan(cursor uint64, count int, now int64, fn func(e *Entry), lock 
 			}
 			fn(e)
 		}
+		if done != nil {
+			done()
+		}
 		if lock {
 			sh.mu.Unlock()
 		}
@@ -62,7 +72,7 @@ func (db *DB) scan(cursor uint64, count int, now int64, fn func(e *Entry), lock 
 // ScanLocked is Scan for a caller that holds every shard of db (a SCAN
 // inside EXEC).
 func (db *DB) ScanLocked(cursor uint64, count int, now int64, fn func(e *Entry)) uint64 {
-	return db.scan(cursor, count, now, fn, false)
+	return db.scan(cursor, count, now, fn, nil, false)
 }
 
 // ForEachLocked calls fn for every live entry of db; the caller holds
@@ -97,3 +107,7 @@ func (sh *Shard) forEach(now int64, fn func(e *Entry)) {
 		fn(e)
 	}
 }
+
+// ForEachShardLocked calls fn for every live entry of sh, which the
+// caller has locked.
+func (db *DB) ForEachShardLocked(sh *Shard, now int64, fn func(e *Entry)) { sh.forEach(now, fn) }

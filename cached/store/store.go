@@ -188,6 +188,9 @@ func (sh *Shard) Unlock() { sh.mu.Unlock() }
 // they are reclaimed).
 func (sh *Shard) Len() int { return len(sh.entries) }
 
+// Counts is the number of keys and of keys with a TTL in a locked shard.
+func (sh *Shard) Counts() (keys, volatile int) { return len(sh.entries), len(sh.volatile) }
+
 // Shards is the number of shards of each database.
 func (db *DB) Shards() int { return len(db.shards) }
 
@@ -663,6 +666,32 @@ func (db *DB) RandomKey(now int64) []byte {
 		}
 		if db.Size() == 0 {
 			return nil
+		}
+	}
+	return nil
+}
+
+// RandomKeyLocked is RandomKey for a caller that holds every shard of db.
+func (db *DB) RandomKeyLocked(now int64) []byte {
+	total := 0
+	for i := range db.shards {
+		total += len(db.shards[i].entries)
+	}
+	for total > 0 {
+		n := rand.IntN(total)
+		for i := range db.shards {
+			sh := &db.shards[i]
+			if n >= len(sh.entries) {
+				n -= len(sh.entries)
+				continue
+			}
+			e := sh.entries[n]
+			if e.Expired(now) {
+				sh.expireEntry(e)
+				total--
+				break
+			}
+			return []byte(e.key)
 		}
 	}
 	return nil

@@ -1,0 +1,419 @@
+package cached
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/anvilstack/anvil/cached/store"
+	"github.com/anvilstack/anvil/pkg/config"
+	"github.com/anvilstack/anvil/pkg/daemon"
+)
+
+// Spec is cached's daemon specification.
+func Spec() *daemon.Spec[Config, *Config] {
+	return &daemon.Spec[Config, *Config]{
+		Name:     "cached",
+		Summary:  "a Redis-compatible cache server (RESP2/RESP3)",
+		Defaults: DefaultConfig,
+		Flags: []config.Flag[Config]{
+			config.String("requirepass", "password clients must AUTH with", func(c *Config) *string { return &c.RequirePass }),
+			config.String("maxmemory-policy", "eviction `policy` when maxmemory is reached", func(c *Config) *string { return &c.MaxMemoryPolicy }),
+			{Name: "maxmemory", Usage: "memory `limit` for keys and values (64mb, 1gb; 0 = none)", Set: func(c *Config, v string) error {
+				n, err := ParseMemory(v)
+				c.MaxMemory = ByteSize(n)
+				return err
+			}},
+		},
+		New: func(cfg Config, env daemon.Env) (daemon.Service, error) { return New(cfg, env) },
+	}
+}
+
+// Hooks are the points where command families that keep server-wide
+// state plug in. Each is optional; the core calls it when set. They are
+// set once, by New, before the server starts.
+type Hooks struct {
+	// Context may refuse a command in the client's current context (a
+	// RESP2 client in subscribed mode) by returning an error reply.
+	Context func(c *Client, cmd *Command) string
+	// Publish delivers a message on a pub/sub channel (keyspace
+	// notifications use it) and returns the receiver count.
+	Publish func(channel, message []byte) int
+	// KeyModified is called after any change to a key, with its shard
+	// locked (client-side caching invalidates here). key is nil when a
+	// whole database changed (FLUSHDB, SWAPDB).
+	KeyModified func(db int, key []byte)
+	// KeyReady is called when a key that blocked clients may wait for got
+	// data (a list push, a zset add), with its shard locked.
+	KeyReady func(db int, key []byte)
+	// ClientClosed is called when a connection ends, so families can drop
+	// its subscriptions, tracking and blocked state.
+	ClientClosed func(c *Client)
+	// ClientReset is called by RESET for the same purpose.
+	ClientReset func(c *Client)
+	// InfoFields appends "name:value\r\n" lines of the family to an INFO
+	// section ("clients", "stats").
+	InfoFields func(section string, b []byte) []byte
+	// ResetStats is called by CONFIG RESETSTAT.
+	ResetStats func()
+	// ClientInfo adds the family's state to a CLIENT LIST line (called
+	// from any goroutine: read only what is safe to read concurrently).
+	ClientInfo func(c *Client, info *ClientInfo)
+}
+
+// Server is a running cached: the RESP listener, the keyspace and the
+// clients.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	ks    *store.Keyspace
+	table *Table
+	hooks Hooks
+
+	metrics *metrics
+	stats   serverStats
+	slowlog *slowlog
+	latency *latencyMonitor
+	started time.Time
+	runID   string
+	peakMem atomic.Int64
+	// blockedClients counts clients waiting in a blocking command (the
+	// blocking family keeps it).
+	blockedClients atomic.Int64
+
+	// Settings CONFIG SET can change.
+	requirePass      atomic.Pointer[string]
+	notifyFlags      atomic.Uint32
+	timeout          atomic.Int64 // ns, 0 = never
+	maxClients       atomic.Int64
+	protoMaxBulkLen  atomic.Int64
+	queryBufferLimit atomic.Int64
+	params           *paramTable
+
+	ln      net.Listener
+	closing atomic.Bool
+	wg      sync.WaitGroup // connection goroutines
+
+	clientsMu sync.Mutex
+	clients   map[int64]*Client
+	nclients  atomic.Int64
+	nextID    atomic.Int64
+
+	bgCancel context.CancelFunc
+	bgDone   chan struct{}
+}
+
+// New builds a server from a validated config; Start serves it.
+func New(cfg Config, env daemon.Env) (*Server, error) {
+	s := &Server{
+		cfg:     cfg,
+		log:     env.Log,
+		clients: map[int64]*Client{},
+		started: time.Now(),
+		runID:   newRunID(),
+	}
+	s.ks = store.New(store.Config{Databases: cfg.Databases, Shards: cfg.Shards}, (*observer)(s))
+	s.table = newTable(s.families()...)
+	for _, cmd := range s.table.list {
+		cmd.stats = &cmdStats{}
+		for _, sub := range cmd.Subcommands {
+			sub.stats = &cmdStats{}
+		}
+	}
+	s.slowlog = newSlowlog()
+	s.latency = newLatencyMonitor()
+	s.params = newParamTable(s)
+	if err := s.applyConfig(cfg); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.metrics, err = newMetrics(env.Registry, s); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	if env.Admin != nil {
+		env.Admin.AddCheck("resp_listener", func(ctx context.Context) error {
+			if s.ln == nil || s.closing.Load() {
+				return errors.New("not serving")
+			}
+			return nil
+		})
+	}
+	return s, nil
+}
+
+// families lists every command family's table entries. A new family adds
+// its function here (one line) and its commands in its own cmd_*.go file.
+func (s *Server) families() [][]*Command {
+	return [][]*Command{
+		connectionCommands(),
+		serverCommands(),
+		keyCommands(),
+		stringCommands(),
+		transactionCommands(),
+	}
+}
+
+// applyConfig sets the runtime settings from cfg.
+func (s *Server) applyConfig(cfg Config) error {
+	p, _ := store.ParsePolicy(cfg.MaxMemoryPolicy)
+	flags, err := parseNotifyFlags(cfg.NotifyKeyspaceEvents)
+	if err != nil {
+		return err
+	}
+	s.ks.SetMaxMemory(int64(cfg.MaxMemory))
+	s.ks.SetPolicy(p)
+	s.ks.SetSamples(cfg.MaxMemorySamples)
+	s.ks.SetLFUParams(cfg.LFULogFactor, cfg.LFUDecayTime)
+	pass := cfg.RequirePass
+	s.requirePass.Store(&pass)
+	s.notifyFlags.Store(uint32(flags))
+	s.timeout.Store(int64(cfg.Timeout))
+	s.maxClients.Store(int64(cfg.MaxClients))
+	s.protoMaxBulkLen.Store(int64(cfg.ProtoMaxBulkLen))
+	s.queryBufferLimit.Store(int64(cfg.ClientQueryBufferLimit))
+	s.slowlog.setParams(int64(cfg.SlowlogLogSlowerThan), cfg.SlowlogMaxLen)
+	s.latency.threshold.Store(int64(cfg.LatencyMonitorThreshold))
+	return nil
+}
+
+// Keyspace is the server's keyspace (for tests and families).
+func (s *Server) Keyspace() *store.Keyspace { return s.ks }
+
+// Log is the server's logger.
+func (s *Server) Log() *slog.Logger { return s.log }
+
+// SetHooks installs the family hooks; call it before Start.
+func (s *Server) SetHooks(h Hooks) { s.hooks = h }
+
+func (s *Server) authRequired() bool { return *s.requirePass.Load() != "" }
+
+// Start implements daemon.Service: it binds the RESP listener and starts
+// accepting, and starts active expiry and the idle-client reaper.
+func (s *Server) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", s.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
+	}
+	s.ln = ln
+	bg, cancel := context.WithCancel(context.Background())
+	s.bgCancel = cancel
+	s.bgDone = make(chan struct{})
+	go s.background(bg)
+	s.wg.Add(1)
+	go s.acceptLoop()
+	s.log.Info("serving RESP", "addr", ln.Addr().String())
+	return nil
+}
+
+// Endpoints implements daemon.Endpointer.
+func (s *Server) Endpoints() []daemon.Endpoint {
+	if s.ln == nil {
+		return nil
+	}
+	a := s.ln.Addr().String()
+	return []daemon.Endpoint{{Name: "resp", Addr: a, URL: "redis://" + a, Env: "REDIS_URL"}}
+}
+
+// Addr is the bound RESP address (after Start).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+func (s *Server) acceptLoop() {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		conn, err := s.ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off, as
+			// net/http does, instead of spinning.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.log.Error("accept", "err", err, "retry_in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if tc, ok := conn.(*net.TCPConn); ok {
+			_ = tc.SetNoDelay(true)
+			_ = tc.SetKeepAlive(true)
+		}
+		s.stats.connections.Add(1)
+		if s.nclients.Load() >= s.maxClients.Load() {
+			s.stats.rejectedConns.Add(1)
+			_ = conn.SetWriteDeadline(time.Now().Add(time.Second))
+			_, _ = conn.Write([]byte("-ERR max number of clients reached\r\n"))
+			_ = conn.Close()
+			continue
+		}
+		c := s.newClient(conn)
+		s.clientsMu.Lock()
+		if s.closing.Load() {
+			s.clientsMu.Unlock()
+			_ = conn.Close()
+			c.release()
+			return
+		}
+		s.clients[c.id] = c
+		s.nclients.Add(1)
+		s.wg.Add(1)
+		s.clientsMu.Unlock()
+		go s.serve(c)
+	}
+}
+
+// dropClient forgets a closed connection and releases its state.
+func (s *Server) dropClient(c *Client) {
+	if c.watch.Len() > 0 {
+		s.ks.Unwatch(&c.watch)
+	}
+	if s.hooks.ClientClosed != nil {
+		s.hooks.ClientClosed(c)
+	}
+	_ = c.conn.Close()
+	s.clientsMu.Lock()
+	delete(s.clients, c.id)
+	s.clientsMu.Unlock()
+	s.nclients.Add(-1)
+	c.release()
+}
+
+// Clients returns a snapshot of the connected clients.
+func (s *Server) Clients() []*Client {
+	s.clientsMu.Lock()
+	defer s.clientsMu.Unlock()
+	out := make([]*Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, c)
+	}
+	return out
+}
+
+// background runs active expiry Hz times a second and closes idle
+// clients once a second.
+func (s *Server) background(ctx context.Context) {
+	defer close(s.bgDone)
+	hz := max(s.cfg.Hz, 1)
+	period := time.Second / time.Duration(hz)
+	budget := period / 4 // Redis's 25% of CPU for the slow cycle
+	t := time.NewTicker(period)
+	defer t.Stop()
+	lastReap := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			n := s.ks.ActiveExpireCycle(now.UnixMilli(), budget)
+			_ = n
+			if now.Sub(lastReap) >= time.Second {
+				lastReap = now
+				s.reapIdle(now)
+			}
+		}
+	}
+}
+
+// reapIdle closes clients idle longer than the timeout setting.
+func (s *Server) reapIdle(now time.Time) {
+	timeout := time.Duration(s.timeout.Load())
+	if timeout <= 0 {
+		return
+	}
+	limit := now.Add(-timeout).UnixMilli()
+	for _, c := range s.Clients() {
+		if c.lastUsed.Load() < limit && !c.exempt() {
+			s.log.Debug("closing idle client", "client_id", c.id)
+			c.Kill()
+		}
+	}
+}
+
+// exempt reports whether the idle timeout skips the client (Redis spares
+// subscribers and blocked clients; their families call SetExemptIdle).
+func (c *Client) exempt() bool { return c.exemptIdle.Load() }
+
+// SetExemptIdle spares the client from (or subjects it again to) the
+// idle timeout.
+func (c *Client) SetExemptIdle(v bool) { c.exemptIdle.Store(v) }
+
+// Shutdown implements daemon.Service:
+//
+//  1. stop accepting: the listener closes;
+//  2. finish the commands in flight: each connection completes the
+//     requests it has already read, writes their replies, then closes;
+//     idle connections are woken and closed at once;
+//  3. wait for the connection goroutines until ctx ends, then cut off
+//     what is left;
+//  4. stop active expiry and the idle reaper;
+//  5. save a snapshot when persistence is on.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.clientsMu.Lock()
+	s.closing.Store(true)
+	s.clientsMu.Unlock()
+	var errs []error
+	if s.ln != nil {
+		if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	// A client blocked in Read returns at once; one that is processing a
+	// batch finishes it (its replies are written) and then sees closing.
+	for _, c := range s.Clients() {
+		_ = c.conn.SetReadDeadline(time.Now())
+		c.Wake()
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		for _, c := range s.Clients() {
+			_ = c.conn.Close()
+		}
+		<-done
+		errs = append(errs, fmt.Errorf("drain connections: %w", ctx.Err()))
+	}
+	if s.bgCancel != nil {
+		s.bgCancel()
+		<-s.bgDone
+	}
+	if err := s.saveOnShutdown(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// saveOnShutdown writes a snapshot when persistence is on (not built yet:
+// save must be empty, which Validate does not require; nothing to do).
+func (s *Server) saveOnShutdown() error { return nil }
+
+// observer adapts the server to store.Observer.
+type observer Server
+
+func (o *observer) KeyModified(db int, key []byte) {
+	if h := o.hooks.KeyModified; h != nil {
+		h(db, key)
+	}
+}
+
+func (o *observer) KeyEvent(class store.Class, event string, db int, key []byte) {
+	(*Server)(o).notify(class, event, db, key)
+}
+
+func newRunID() string {
+	var b [20]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// BlockedClients is the counter of clients in a blocking command, for the
+// blocking family to keep and INFO to report.
+func (s *Server) BlockedClients() *atomic.Int64 { return &s.blockedClients }
