@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/anvilstack/anvil/cached"
 	"github.com/anvilstack/anvil/kvd"
 	"github.com/anvilstack/anvil/pkg/daemon"
 )
@@ -9,6 +10,7 @@ import (
 // to the local stack is one line here.
 func daemons() []daemon.Definition {
 	return []daemon.Definition{
+		cached.Spec(),
 		kvd.Spec(),
 	}
 }
