@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/anvilstack/anvil/pkg/daemon"
 	"github.com/anvilstack/anvil/pkg/logging"
@@ -24,6 +27,7 @@ func (a *app) up(args []string) int {
 	only := fs.String("only", "", "comma-separated `daemons` to run (default: all)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log `format`: text or json")
+	readyWait := fs.Duration("ready-timeout", time.Minute, "how long to wait for every daemon's readiness checks before printing the endpoints anyway")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -60,7 +64,10 @@ func (a *app) up(args []string) int {
 		Daemons: ds,
 		Signals: a.signals,
 		Log:     log,
-		OnReady: func() { printEndpoints(a.stdout, ds, abs) },
+		OnReady: func() {
+			waitReady(log, ds, *readyWait)
+			printEndpoints(a.stdout, ds, abs)
+		},
 	}
 	if err := r.Run(context.Background()); err != nil {
 		msg := err.Error()
@@ -72,6 +79,23 @@ func (a *app) up(args []string) int {
 	}
 	fmt.Fprintln(a.stdout, "anvil: stopped")
 	return 0
+}
+
+// waitReady waits until every daemon's readiness checks pass (a cluster
+// has elected its leaders, data is loaded), so that the endpoints printed
+// next answer at once. After timeout it warns and lets the caller go on.
+func waitReady(log *slog.Logger, ds []*daemon.Daemon, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, d := range ds {
+		wg.Go(func() {
+			if err := d.WaitReady(ctx); err != nil {
+				log.Warn("daemon not ready yet; its endpoints may not answer", "err", err)
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func printEndpoints(w io.Writer, ds []*daemon.Daemon, dataDir string) {

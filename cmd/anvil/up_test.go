@@ -119,6 +119,34 @@ func TestUpStartsAndStopsCleanly(t *testing.T) {
 	}
 }
 
+// anvil up prints its endpoints only once every daemon's readiness checks
+// pass, so that what it prints answers at once.
+func TestUpWaitsForReadiness(t *testing.T) {
+	spec := daemontest.Echo("slow", 18994)
+	defaults := spec.Defaults
+	spec.Defaults = func() daemontest.EchoConfig {
+		c := defaults()
+		c.Warmup = 500 * time.Millisecond
+		return c
+	}
+	a, out, errb, sigs := testApp(spec)
+	exited := make(chan int, 1)
+	start := time.Now()
+	go func() { exited <- a.run([]string{"up", "--random-ports", "--data-dir", t.TempDir()}) }()
+	m := waitFor(t, out, regexp.MustCompile(`slow\s+admin\s+(http://\S+)`), exited)
+	if waited := time.Since(start); waited < 500*time.Millisecond {
+		t.Fatalf("endpoints printed after %v, before the 500ms warm-up ended", waited)
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	if code, body, err := get(client, m[1]+"/readyz?verbose"); err != nil || code != 200 {
+		t.Fatalf("/readyz right after the endpoints were printed: %d %q %v", code, body, err)
+	}
+	sigs <- syscall.SIGINT
+	if code := <-exited; code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
+	}
+}
+
 // A port already in use is a one-line error naming the daemon and port.
 func TestUpPortInUse(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

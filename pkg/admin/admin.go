@@ -182,9 +182,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// serveReady answers 200 when ready and 503 otherwise; with ?verbose it
-// lists every check as "[+]name ok" or "[-]name failed: reason".
-func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+// Ready reports whether the daemon is ready: the gate is open and every
+// check passes. The error lists what is not.
+func (s *Server) Ready(ctx context.Context) error {
+	ok, report := s.evaluate(ctx)
+	if ok {
+		return nil
+	}
+	var failed []string
+	for _, l := range strings.Split(report, "\n") {
+		if f, found := strings.CutPrefix(l, "[-]"); found {
+			failed = append(failed, f)
+		}
+	}
+	return errors.New(strings.Join(failed, "; "))
+}
+
+// evaluate runs every check and returns whether all pass, with one line
+// per check: "[+]name ok" or "[-]name failed: reason".
+func (s *Server) evaluate(ctx context.Context) (bool, string) {
 	s.mu.Lock()
 	checks := append([]check(nil), s.checks...)
 	s.mu.Unlock()
@@ -198,8 +214,8 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		b.WriteString("[-]started failed: not serving (starting or shutting down)\n")
 	}
 	for _, c := range checks {
-		ctx, cancel := context.WithTimeout(r.Context(), checkTimeout)
-		err := c.fn(ctx)
+		cctx, cancel := context.WithTimeout(ctx, checkTimeout)
+		err := c.fn(cctx)
 		cancel()
 		if err != nil {
 			ok = false
@@ -208,13 +224,20 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 			fmt.Fprintf(&b, "[+]%s ok\n", c.name)
 		}
 	}
+	return ok, b.String()
+}
+
+// serveReady answers 200 when ready and 503 otherwise; with ?verbose it
+// lists every check as "[+]name ok" or "[-]name failed: reason".
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	ok, report := s.evaluate(r.Context())
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	if !ok {
 		w.WriteHeader(http.StatusServiceUnavailable)
 	}
 	if _, verbose := r.URL.Query()["verbose"]; verbose || !ok {
-		_, _ = w.Write([]byte(b.String()))
+		_, _ = w.Write([]byte(report))
 		return
 	}
 	_, _ = w.Write([]byte("ok\n"))

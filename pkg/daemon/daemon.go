@@ -163,6 +163,26 @@ func (d *Daemon) Endpoint(name string) string {
 	return ""
 }
 
+// Ready reports whether the daemon is ready to serve, as /readyz would:
+// started, and every readiness check passing.
+func (d *Daemon) Ready(ctx context.Context) error { return d.admin.Ready(ctx) }
+
+// WaitReady polls Ready until it passes or ctx ends, and then returns the
+// last reason the daemon was not ready.
+func (d *Daemon) WaitReady(ctx context.Context) error {
+	for delay := 5 * time.Millisecond; ; delay = min(2*delay, 250*time.Millisecond) {
+		err := d.Ready(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s not ready: %w", d.name, err)
+		case <-time.After(delay):
+		}
+	}
+}
+
 // ShutdownTimeout is the configured drain deadline.
 func (d *Daemon) ShutdownTimeout() time.Duration {
 	d.mu.Lock()

@@ -18,6 +18,9 @@ type EchoConfig struct {
 	daemon.Common `yaml:",inline"`
 	Greeting      string `yaml:"greeting"`
 	Workers       int    `yaml:"workers"` // cannot change on reload
+	// Warmup keeps the "warm" readiness check failing for this long after
+	// Start, like a daemon loading data or electing leaders.
+	Warmup time.Duration `yaml:"warmup"`
 }
 
 // Validate implements daemon.Config.
@@ -54,6 +57,12 @@ func Echo(name string, port int) *daemon.Spec[EchoConfig, *EchoConfig] {
 		},
 		New: func(cfg EchoConfig, env daemon.Env) (daemon.Service, error) {
 			s := &echoService{listen: cfg.Listen, workers: cfg.Workers, failed: make(chan error, 1)}
+			env.Admin.AddCheck("warm", func(context.Context) error {
+				if t := s.startedAt.Load(); t == nil || time.Since(*t) < cfg.Warmup {
+					return errors.New("warming up")
+				}
+				return nil
+			})
 			s.greeting.Store(&cfg.Greeting)
 			env.Admin.HandleFunc("GET /v1/greeting", func(w http.ResponseWriter, r *http.Request) {
 				fmt.Fprint(w, *s.greeting.Load())
@@ -65,13 +74,14 @@ func Echo(name string, port int) *daemon.Spec[EchoConfig, *EchoConfig] {
 
 // echoService serves Echo.
 type echoService struct {
-	listen   string
-	workers  int
-	greeting atomic.Pointer[string]
-	ln       net.Listener
-	srv      *http.Server
-	done     chan struct{}
-	failed   chan error
+	listen    string
+	workers   int
+	greeting  atomic.Pointer[string]
+	ln        net.Listener
+	srv       *http.Server
+	done      chan struct{}
+	failed    chan error
+	startedAt atomic.Pointer[time.Time]
 }
 
 // Start implements daemon.Service.
@@ -97,6 +107,8 @@ func (s *echoService) Start(ctx context.Context) error {
 		fmt.Fprint(w, "done")
 	})
 	s.srv = &http.Server{Handler: mux}
+	now := time.Now()
+	s.startedAt.Store(&now)
 	s.done = make(chan struct{})
 	go func() { defer close(s.done); _ = s.srv.Serve(ln) }()
 	return nil
