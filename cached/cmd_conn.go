@@ -193,7 +193,7 @@ func (c *Client) intArg32(arg []byte, msg string) (int, bool) {
 	}
 	if n < math.MinInt32 || n > math.MaxInt32 {
 		if msg == "" {
-			msg = "ERR value is out of range"
+			msg = "ERR value is out of range, value must between -2147483648 and 2147483647"
 		}
 		c.ReplyError(msg)
 		return 0, false

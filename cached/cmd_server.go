@@ -46,7 +46,7 @@ func serverCommands() []*Command {
 				{Name: "info", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandInfo, Group: "server", Since: "2.8.13", Summary: "Returns information about one, multiple or all commands.", Complexity: "O(N) where N is the number of commands to look up"},
 				{Name: "docs", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandDocs, Group: "server", Since: "7.0.0", Summary: "Returns documentary information about one, multiple or all commands.", Complexity: "O(N) where N is the number of commands to look up"},
 				{Name: "list", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandList, Group: "server", Since: "7.0.0", Summary: "Returns a list of command names.", Complexity: "O(N) where N is the total number of Redis commands"},
-				{Name: "getkeys", Arity: -3, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys, Group: "server", Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command.", Complexity: "O(N) where N is the number of arguments to the command"},
+				{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys, Group: "server", Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command.", Complexity: "O(N) where N is the number of arguments to the command"},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp, Group: "server", Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
 			}},
 		{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands.", Complexity: "Depends on subcommand.",
@@ -495,7 +495,7 @@ func cmdCommandInfo(c *Client, args [][]byte) {
 		if cmd := c.commandByName(a); cmd != nil {
 			c.replyCommandInfo(cmd)
 		} else {
-			c.ReplyNullArray()
+			c.ReplyNull()
 		}
 	}
 }

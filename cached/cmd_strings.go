@@ -1,8 +1,11 @@
 package cached
 
 import (
+	"bytes"
 	"math"
+	"math/big"
 	"strconv"
+	"strings"
 
 	"github.com/anvilstack/anvil/cached/store"
 )
@@ -396,27 +399,87 @@ func cmdIncrByFloat(c *Client, args [][]byte) {
 	if !ok {
 		return
 	}
-	var v float64
+	var v *big.Float
 	if e != nil {
-		if v, ok = ParseFloat(e.Str); !ok {
+		if v, ok = parseLongDouble(e.Str); !ok {
 			c.ReplyError(ErrNotFloat)
 			return
 		}
+	} else {
+		v = newLongDouble()
 	}
-	incr, ok := c.FloatArg(args[2])
+	incr, ok := parseLongDouble(args[2])
 	if !ok {
+		c.ReplyError(ErrNotFloat)
 		return
 	}
-	v += incr
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	v.Add(v, incr)
+	if v.IsInf() || longDoubleOverflows(v) {
 		c.ReplyError("ERR increment would produce NaN or Infinity")
 		return
 	}
-	var buf [400]byte
-	nb := FormatFloatHuman(buf[:0], v)
+	var buf [64]byte
+	nb := formatLongDouble(buf[:0], v)
 	c.db.Set(args[1], nb, c.now, store.SetOptions{KeepTTL: true})
 	c.Notify(store.ClassString, "incrbyfloat", args[1])
 	c.ReplyBulk(nb)
+}
+
+// INCRBYFLOAT computes in C's long double (x87 80-bit: a 64-bit
+// mantissa) in Redis; a big.Float of 64 bits of precision with
+// round-half-even rounds exactly as that hardware does, so results print
+// the same digits.
+const longDoublePrec = 64
+
+func newLongDouble() *big.Float { return new(big.Float).SetPrec(longDoublePrec) }
+
+// parseLongDouble parses as strtold does, refusing what Redis refuses:
+// empty, leading space, trailing garbage, NaN, and out-of-range values.
+func parseLongDouble(b []byte) (*big.Float, bool) {
+	if len(b) == 0 || isSpaceByte(b[0]) {
+		return nil, false
+	}
+	s := unsafeString(b)
+	ls := strings.ToLower(strings.TrimLeft(s, "+-"))
+	if strings.HasPrefix(ls, "nan") || strings.ContainsRune(s, '_') {
+		return nil, false
+	}
+	if ls == "infinity" {
+		s = strings.TrimSuffix(strings.TrimSuffix(s, "inity"), "INITY")
+	}
+	f, _, err := big.ParseFloat(s, 10, longDoublePrec, big.ToNearestEven)
+	if err != nil {
+		// hexadecimal floats ("0x1p3") as strtold reads them
+		if f, _, err = big.ParseFloat(s, 0, longDoublePrec, big.ToNearestEven); err != nil {
+			return nil, false
+		}
+	}
+	if !f.IsInf() && longDoubleOverflows(f) {
+		return nil, false
+	}
+	return f, true
+}
+
+// longDoubleOverflows reports whether f is beyond long double's range.
+func longDoubleOverflows(f *big.Float) bool { return f.MantExp(nil) > 16384 }
+
+// formatLongDouble formats as Redis's "%.17Lf" with the trailing zeros
+// (and a bare '.') removed, and "-0" written "0".
+func formatLongDouble(dst []byte, f *big.Float) []byte {
+	start := len(dst)
+	dst = f.Append(dst, 'f', 17)
+	if bytes.IndexByte(dst[start:], '.') >= 0 {
+		for dst[len(dst)-1] == '0' {
+			dst = dst[:len(dst)-1]
+		}
+		if dst[len(dst)-1] == '.' {
+			dst = dst[:len(dst)-1]
+		}
+	}
+	if string(dst[start:]) == "-0" {
+		dst = append(dst[:start], '0')
+	}
+	return dst
 }
 
 // checkStringLength refuses a string that would outgrow

@@ -2,6 +2,7 @@ package cached
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -97,8 +98,8 @@ func (c *Config) Validate() error {
 	if _, ok := store.ParsePolicy(c.MaxMemoryPolicy); !ok {
 		ps.Add("maxmemory_policy", "unknown policy %q (want one of %s)", c.MaxMemoryPolicy, strings.Join(store.PolicyNames(), ", "))
 	}
-	if c.MaxMemorySamples < 1 || c.MaxMemorySamples > 64 {
-		ps.Add("maxmemory_samples", "must be 1..64, got %d", c.MaxMemorySamples)
+	if c.MaxMemorySamples < 1 || c.MaxMemorySamples > math.MaxInt32 {
+		ps.Add("maxmemory_samples", "must be at least 1, got %d", c.MaxMemorySamples)
 	}
 	if c.LFULogFactor < 0 {
 		ps.Add("lfu_log_factor", "must not be negative, got %d", c.LFULogFactor)

@@ -175,7 +175,8 @@ func (s *Server) coreParams() []*Param {
 		slowlogMaxLen = int64(s.cfg.SlowlogMaxLen)
 	)
 	locked := func(f func()) { mu.Lock(); f(); mu.Unlock() }
-	policyNames := strings.Join(store.PolicyNames(), ", ")
+	// Redis's list, in its order, then cached's own policies.
+	policyNames := "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-fifo, volatile-fifo"
 	return []*Param{
 		MemoryParam("maxmemory", 0, math.MaxInt64, ks.MaxMemory, ks.SetMaxMemory),
 		{Name: "maxmemory-policy", Get: func() string { return ks.Policy().String() }, Set: func(v string) error {
@@ -186,7 +187,7 @@ func (s *Server) coreParams() []*Param {
 			ks.SetPolicy(p)
 			return nil
 		}},
-		IntParam("maxmemory-samples", 1, 64, func() int64 { mu.Lock(); defer mu.Unlock(); return samples },
+		IntParam("maxmemory-samples", 1, math.MaxInt32, func() int64 { mu.Lock(); defer mu.Unlock(); return samples },
 			func(n int64) { locked(func() { samples = n }); ks.SetSamples(int(n)) }),
 		s.reported("maxmemory-eviction-tenacity", "10", func(v string) error {
 			n, err := strconv.Atoi(v)
