@@ -31,9 +31,9 @@ type Client struct {
 	id   int64
 
 	p       *resp.Parser // from parserPool
-	out     []byte // replies not yet written
-	scratch []byte   // for handlers that build a reply before its length is known
-	keysBuf []string // for KEYS and SCAN
+	out     []byte       // replies not yet written
+	scratch []byte       // for handlers that build a reply before its length is known
+	keysBuf []string     // for KEYS and SCAN
 
 	proto   resp.Proto
 	db      *store.DB
@@ -53,7 +53,7 @@ type Client struct {
 
 	created  time.Time
 	fdNum    int
-	state    clientState // published for CLIENT LIST once per batch
+	state    clientState  // published for CLIENT LIST once per batch
 	lastUsed atomic.Int64 // Unix ms of the last read (for timeout and CLIENT LIST idle)
 	lastCmd  atomic.Pointer[string]
 	name     atomic.Pointer[string]

@@ -274,7 +274,7 @@ func cmdClientGetName(c *Client, args [][]byte) {
 
 // ClientInfo is what families add to a CLIENT LIST line.
 type ClientInfo struct {
-	Flags          string // letters after cached's own (P pub/sub, b blocked, t tracking, ...)
+	Flags           string // letters after cached's own (P pub/sub, b blocked, t tracking, ...)
 	Sub, PSub, SSub int
 	Redir           int64 // tracking redirection, -1 without tracking
 }

@@ -12,22 +12,22 @@ type Flags uint32
 // Command flags, as Redis names them in COMMAND INFO, plus cached's own
 // locking hints.
 const (
-	FlagWrite    Flags = 1 << iota // changes data
-	FlagReadOnly                   // reads data only
-	FlagDenyOOM                    // may add memory: refused with OOM over maxmemory
-	FlagAdmin                      // administrative
-	FlagPubSub                     // pub/sub command (allowed in a RESP2 subscribed context)
-	FlagNoScript                   // not allowed in scripts
-	FlagBlocking                   // may block the client
-	FlagLoading                    // allowed while loading
-	FlagStale                      // allowed on a stale replica
-	FlagSkipMonitor                // not shown in MONITOR
-	FlagSkipSlowlog                // not logged in SLOWLOG
-	FlagFast                       // O(1) or O(log N)
-	FlagNoAuth                     // allowed before AUTH
-	FlagMayReplicate               // may replicate
-	FlagNoMulti                    // refused inside MULTI
-	FlagAllowBusy                  // allowed while a script is busy
+	FlagWrite        Flags = 1 << iota // changes data
+	FlagReadOnly                       // reads data only
+	FlagDenyOOM                        // may add memory: refused with OOM over maxmemory
+	FlagAdmin                          // administrative
+	FlagPubSub                         // pub/sub command (allowed in a RESP2 subscribed context)
+	FlagNoScript                       // not allowed in scripts
+	FlagBlocking                       // may block the client
+	FlagLoading                        // allowed while loading
+	FlagStale                          // allowed on a stale replica
+	FlagSkipMonitor                    // not shown in MONITOR
+	FlagSkipSlowlog                    // not logged in SLOWLOG
+	FlagFast                           // O(1) or O(log N)
+	FlagNoAuth                         // allowed before AUTH
+	FlagMayReplicate                   // may replicate
+	FlagNoMulti                        // refused inside MULTI
+	FlagAllowBusy                      // allowed while a script is busy
 
 	// FlagKeyspace marks a command that works on a whole database or on
 	// several (KEYS, SCAN, FLUSHDB, SWAPDB, SELECT, ...): the dispatcher
