@@ -148,7 +148,7 @@ func (s *Service) serveRemoveNode(w http.ResponseWriter, r *http.Request) {
 		if s.meta.isLeader() {
 			err := s.meta.propose(placement.Command{Op: "remove_node", Name: name})
 			if err == nil {
-				s.log.Info("node removed from the cluster", "node", name)
+				s.log.Info("node removed from the cluster", "peer", name)
 				s.kick()
 				admin.WriteJSON(w, http.StatusOK, map[string]any{"removed": name})
 				return

@@ -149,10 +149,10 @@ func (s *Service) metaLeaderDuties() {
 		}
 		n := n
 		if err := s.meta.propose(placement.Command{Op: "add_node", Node: &n}); err != nil {
-			s.log.Warn("add node to the map", "node", name, "err", err)
+			s.log.Warn("add node to the map", "peer", name, "err", err)
 			return
 		}
-		s.log.Info("node added to the map", "node", name, "raft", n.Raft)
+		s.log.Info("node added to the map", "peer", name, "raft", n.Raft)
 		m = s.meta.current()
 	}
 	s.reconcileMetaConfig(m)
@@ -202,7 +202,7 @@ func (s *Service) reconcileMetaConfig(m *placement.Map) {
 			err = s.meta.raft.AddNonvoter(raft.ServerID(name), raft.ServerAddress(n.Raft), 0, 5*time.Second).Error()
 		}
 		if err != nil {
-			s.log.Warn("metadata group membership", "node", name, "err", err)
+			s.log.Warn("metadata group membership", "peer", name, "err", err)
 			return
 		}
 	}
@@ -215,7 +215,7 @@ func (s *Service) reconcileMetaConfig(m *placement.Map) {
 			return
 		}
 		if err := s.meta.raft.RemoveServer(id, 0, 5*time.Second).Error(); err != nil {
-			s.log.Warn("remove node from the metadata group", "node", id, "err", err)
+			s.log.Warn("remove node from the metadata group", "peer", id, "err", err)
 			return
 		}
 	}
@@ -301,20 +301,20 @@ func (s *Service) reconcileConfigs(m *placement.Map) {
 				continue
 			}
 			if err := g.raft.AddVoter(raft.ServerID(name), raft.ServerAddress(n.Raft), 0, 5*time.Second).Error(); err != nil {
-				s.log.Warn("add shard replica", "shard", g.id, "node", name, "err", err)
+				s.log.Warn("add shard replica", "shard", g.id, "peer", name, "err", err)
 				break
 			}
-			s.log.Info("shard replica added", "shard", g.id, "node", name)
+			s.log.Info("shard replica added", "shard", g.id, "peer", name)
 		}
 		for _, srv := range current {
 			if slices.Contains(want, string(srv.ID)) || string(srv.ID) == s.name {
 				continue
 			}
 			if err := g.raft.RemoveServer(srv.ID, 0, 5*time.Second).Error(); err != nil {
-				s.log.Warn("remove shard replica", "shard", g.id, "node", srv.ID, "err", err)
+				s.log.Warn("remove shard replica", "shard", g.id, "peer", srv.ID, "err", err)
 				break
 			}
-			s.log.Info("shard replica removed", "shard", g.id, "node", srv.ID)
+			s.log.Info("shard replica removed", "shard", g.id, "peer", srv.ID)
 		}
 	}
 }

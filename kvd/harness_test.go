@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -130,6 +131,33 @@ type tcluster struct {
 	cfgs  []Config
 	nodes []*daemon.Daemon
 	mu    sync.Mutex
+	done  atomic.Bool // the test is over: stop logging to it
+}
+
+// untilDone drops records once the test is over (stray goroutines of
+// memberlist and raft may log after their owners stopped).
+type untilDone struct {
+	h    slog.Handler
+	done *atomic.Bool
+}
+
+func (u *untilDone) Enabled(ctx context.Context, l slog.Level) bool {
+	return !u.done.Load() && u.h.Enabled(ctx, l)
+}
+
+func (u *untilDone) Handle(ctx context.Context, r slog.Record) error {
+	if u.done.Load() {
+		return nil
+	}
+	return u.h.Handle(ctx, r)
+}
+
+func (u *untilDone) WithAttrs(as []slog.Attr) slog.Handler {
+	return &untilDone{h: u.h.WithAttrs(as), done: u.done}
+}
+
+func (u *untilDone) WithGroup(g string) slog.Handler {
+	return &untilDone{h: u.h.WithGroup(g), done: u.done}
 }
 
 func clusterConfig(t testing.TB, i int, shards int) Config {
@@ -145,6 +173,7 @@ func clusterConfig(t testing.TB, i int, shards int) Config {
 func startCluster(t testing.TB, n, shards int, adjust func(i int, c *Config)) *tcluster {
 	t.Helper()
 	c := &tcluster{t: t, net: newFaultNet(), cfgs: make([]Config, n), nodes: make([]*daemon.Daemon, n)}
+	t.Cleanup(func() { c.done.Store(true) }) // runs last
 	for i := 0; i < n; i++ {
 		cfg := clusterConfig(t, i, shards)
 		if i > 0 {
@@ -173,9 +202,9 @@ func (c *tcluster) start(i int) {
 		panic("node running")
 	}
 	spec := SpecWith(Options{Dialer: c.net.dialer(i)})
-	log := daemontest.Logger(c.t).With("daemon", "kvd", "n", i)
-	if testing.Verbose() == false {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(&untilDone{h: daemontest.Logger(c.t).Handler(), done: &c.done}).With("daemon", "kvd", "n", i)
 	}
 	d, err := spec.Build(cfg, log, new(slog.LevelVar), nil)
 	if err != nil {
