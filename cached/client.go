@@ -71,9 +71,16 @@ type Client struct {
 	pending []byte
 	pushing bool
 
-	// Blocking operations: blocked is closed-and-replaced by Wake.
-	blockMu sync.Mutex
-	wake    chan struct{}
+	// Blocking commands (blocking.go): wake is closed and replaced by
+	// Wake; block is the wait the running handler asked for.
+	blockMu       sync.Mutex
+	wake          chan struct{}
+	block         *blockReq
+	blockDeadline time.Time
+	blockedNow    atomic.Bool
+
+	// ext holds families' per-client state (subscriptions, tracking).
+	ext map[any]any
 }
 
 // multiState is a MULTI in progress.
@@ -369,9 +376,8 @@ func (c *Client) execute(args [][]byte) {
 		c.reject("ERR Command not allowed inside a transaction")
 		return
 	}
-	if s.hooks.Context != nil {
-		if msg := s.hooks.Context(c, cmd); msg != "" {
-			c.reject(msg)
+	for _, h := range s.hooks.Intercept {
+		if h(c, cmd, args) {
 			return
 		}
 	}
@@ -400,8 +406,11 @@ func (cmd *Command) runsInMulti() bool {
 	return false
 }
 
-// reject replies an error for a command that did not run; inside MULTI
-// it also dooms the transaction (EXECABORT), as in Redis.
+// Reject replies an error for a command that does not run (an Intercept
+// hook refusing it); inside MULTI it also dooms the transaction
+// (EXECABORT), as in Redis.
+func (c *Client) Reject(msg string) { c.reject(msg) }
+
 func (c *Client) reject(msg string) {
 	c.ReplyError(msg)
 	if c.multi != nil {
@@ -462,7 +471,27 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		cmd.Handler(c, args)
 	}()
 	c.unlock()
+	if c.block != nil {
+		c.waitBlocked(cmd, args)
+	}
 	c.account(cmd, args, start)
+}
+
+// Ext returns the family state stored under key for this client, nil if
+// none. Only the client's own goroutine may use Ext and SetExt.
+func (c *Client) Ext(key any) any { return c.ext[key] }
+
+// SetExt stores family state under key (use an unexported key type, as
+// with context.WithValue); nil deletes it.
+func (c *Client) SetExt(key, v any) {
+	if v == nil {
+		delete(c.ext, key)
+		return
+	}
+	if c.ext == nil {
+		c.ext = map[any]any{}
+	}
+	c.ext[key] = v
 }
 
 // lock takes the shards cmd's keys need, unless EXEC holds them already.
@@ -572,4 +601,23 @@ func (c *Client) Name() string { return *c.name.Load() }
 
 func (s *Server) logClient(c *Client) slog.Attr {
 	return slog.Group("client", "id", c.id, "addr", c.conn.RemoteAddr().String())
+}
+
+// LookupKind finds key in the client's database for a command of a value
+// family. It returns (nil, true) when the key is missing, (e, true) when
+// it holds kind, and (nil, false) after replying WRONGTYPE when it holds
+// another kind. write selects LookupWrite's semantics (no hit/miss
+// counted) over Lookup's.
+func (c *Client) LookupKind(key []byte, kind store.Kind, write bool) (*store.Entry, bool) {
+	var e *store.Entry
+	if write {
+		e = c.LookupWrite(key)
+	} else {
+		e = c.Lookup(key)
+	}
+	if e != nil && e.Kind() != kind {
+		c.ReplyError(ErrWrongType)
+		return nil, false
+	}
+	return e, true
 }

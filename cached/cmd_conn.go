@@ -250,7 +250,7 @@ func cmdReset(c *Client, args [][]byte) {
 	c.name.Store(&empty)
 	c.noEvict, c.noTouch = false, false
 	c.authed = false
-	if h := c.srv.hooks.ClientReset; h != nil {
+	for _, h := range c.srv.hooks.ClientReset {
 		h(c)
 	}
 	c.ReplySimple("RESET")
@@ -283,7 +283,7 @@ type ClientInfo struct {
 // client publishes for other goroutines (see publishState).
 func (c *Client) infoLine(b []byte, now time.Time) []byte {
 	info := ClientInfo{Redir: -1}
-	if h := c.srv.hooks.ClientInfo; h != nil {
+	for _, h := range c.srv.hooks.ClientInfo {
 		h(c, &info)
 	}
 	st := &c.state
@@ -417,7 +417,7 @@ func cmdClientList(c *Client, args [][]byte) {
 // clientType is the CLIENT LIST/KILL TYPE of the client.
 func (c *Client) clientType() string {
 	info := ClientInfo{}
-	if h := c.srv.hooks.ClientInfo; h != nil {
+	for _, h := range c.srv.hooks.ClientInfo {
 		h(c, &info)
 	}
 	if strings.Contains(info.Flags, "P") {

@@ -398,8 +398,8 @@ func (s *Server) info(b []byte, want map[string]bool) []byte {
 
 // infoExtra lets families append fields to a section.
 func (s *Server) infoExtra(b []byte, section string) []byte {
-	if h := s.hooks.InfoFields; h != nil {
-		return h(section, b)
+	for _, h := range s.hooks.InfoFields {
+		b = h(section, b)
 	}
 	return b
 }

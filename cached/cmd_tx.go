@@ -2,8 +2,6 @@ package cached
 
 import (
 	"time"
-
-	"github.com/anvilstack/anvil/cached/store"
 )
 
 // Transactions: MULTI EXEC DISCARD WATCH UNWATCH.
@@ -47,9 +45,8 @@ func cmdDiscard(c *Client, args [][]byte) {
 	c.ReplyOK()
 }
 
-// discardMulti drops the transaction and the watched keys. The caller
-// holds no shard lock (DISCARD and WATCH have no locked keys... WATCH's
-// keys are locked, but discardMulti is not called from WATCH).
+// discardMulti drops the transaction and the watched keys; the caller
+// holds no shard lock.
 func (c *Client) discardMulti() {
 	c.multi = nil
 	c.srv.ks.Unwatch(&c.watch)
@@ -112,6 +109,14 @@ func cmdExec(c *Client, args [][]byte) {
 			defer c.recoverPanic(q.cmd)
 			q.cmd.Handler(c, q.args)
 		}()
+		if req := c.block; req != nil {
+			// A blocking command must not block inside EXEC; one that
+			// asked anyway times out at once.
+			c.block = nil
+			c.blockDeadline = time.Time{}
+			c.srv.unregisterWait(c, req)
+			req.onTimeout()
+		}
 		c.account(q.cmd, q.args, start)
 	}
 	c.inExec = false
@@ -120,6 +125,3 @@ func cmdExec(c *Client, args [][]byte) {
 	c.srv.ks.UnwatchLocked(&c.watch)
 	c.ls.Unlock()
 }
-
-// watchedLocks is used by tests to check the lock set EXEC would take.
-func (c *Client) watchedLocks(ls *store.LockSet) { c.watch.AddLocks(ls) }

@@ -369,7 +369,7 @@ func cmdConfigResetStat(c *Client, args [][]byte) {
 	s.ks.ResetStats()
 	s.table.eachCommand(func(cmd *Command) { cmd.stats.reset() })
 	s.peakMem.Store(s.UsedMemory())
-	if h := s.hooks.ResetStats; h != nil {
+	for _, h := range s.hooks.ResetStats {
 		h()
 	}
 	c.ReplyOK()

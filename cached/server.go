@@ -37,35 +37,35 @@ func Spec() *daemon.Spec[Config, *Config] {
 }
 
 // Hooks are the points where command families that keep server-wide
-// state plug in. Each is optional; the core calls it when set. They are
-// set once, by New, before the server starts.
+// state plug in. A family appends its functions during setup (see
+// Server.setupFamilies); the core calls every one. Nothing may be added
+// after Start.
 type Hooks struct {
-	// Context may refuse a command in the client's current context (a
-	// RESP2 client in subscribed mode) by returning an error reply.
-	Context func(c *Client, cmd *Command) string
-	// Publish delivers a message on a pub/sub channel (keyspace
-	// notifications use it) and returns the receiver count.
+	// Intercept runs before a command executes (after arity, AUTH and
+	// MULTI checks). It returns true when it has replied itself: a RESP2
+	// client in subscribed mode refused a command, or PING answered as a
+	// subscriber. The first hook that returns true wins.
+	Intercept []func(c *Client, cmd *Command, args [][]byte) bool
+	// Publish delivers a message on a pub/sub channel and returns the
+	// receiver count; keyspace notifications use it. One family owns it.
 	Publish func(channel, message []byte) int
 	// KeyModified is called after any change to a key, with its shard
 	// locked (client-side caching invalidates here). key is nil when a
-	// whole database changed (FLUSHDB, SWAPDB).
-	KeyModified func(db int, key []byte)
-	// KeyReady is called when a key that blocked clients may wait for got
-	// data (a list push, a zset add), with its shard locked.
-	KeyReady func(db int, key []byte)
-	// ClientClosed is called when a connection ends, so families can drop
-	// its subscriptions, tracking and blocked state.
-	ClientClosed func(c *Client)
+	// whole database changed (FLUSHDB, FLUSHALL, SWAPDB).
+	KeyModified []func(db int, key []byte)
+	// ClientClosed is called when a connection ends, to drop its
+	// subscriptions, tracking and blocked state.
+	ClientClosed []func(c *Client)
 	// ClientReset is called by RESET for the same purpose.
-	ClientReset func(c *Client)
-	// InfoFields appends "name:value\r\n" lines of the family to an INFO
-	// section ("clients", "stats").
-	InfoFields func(section string, b []byte) []byte
-	// ResetStats is called by CONFIG RESETSTAT.
-	ResetStats func()
+	ClientReset []func(c *Client)
 	// ClientInfo adds the family's state to a CLIENT LIST line (called
 	// from any goroutine: read only what is safe to read concurrently).
-	ClientInfo func(c *Client, info *ClientInfo)
+	ClientInfo []func(c *Client, info *ClientInfo)
+	// InfoFields appends "name:value\r\n" lines to an INFO section
+	// ("clients", "stats", ...).
+	InfoFields []func(section string, b []byte) []byte
+	// ResetStats is called by CONFIG RESETSTAT.
+	ResetStats []func()
 }
 
 // Server is a running cached: the RESP listener, the keyspace and the
@@ -106,6 +106,8 @@ type Server struct {
 	nclients  atomic.Int64
 	nextID    atomic.Int64
 
+	blocking blockState
+
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
 }
@@ -120,6 +122,7 @@ func New(cfg Config, env daemon.Env) (*Server, error) {
 		runID:   newRunID(),
 	}
 	s.ks = store.New(store.Config{Databases: cfg.Databases, Shards: cfg.Shards}, (*observer)(s))
+	s.setupFamilies()
 	s.table = newTable(s.families()...)
 	for _, cmd := range s.table.list {
 		cmd.stats = &cmdStats{}
@@ -146,6 +149,12 @@ func New(cfg Config, env daemon.Env) (*Server, error) {
 		})
 	}
 	return s, nil
+}
+
+// setupFamilies lets families that keep server-wide state create it and
+// append their Hooks; a new such family adds one line here.
+func (s *Server) setupFamilies() {
+	s.setupBlocking()
 }
 
 // families lists every command family's table entries. A new family adds
@@ -189,8 +198,9 @@ func (s *Server) Keyspace() *store.Keyspace { return s.ks }
 // Log is the server's logger.
 func (s *Server) Log() *slog.Logger { return s.log }
 
-// SetHooks installs the family hooks; call it before Start.
-func (s *Server) SetHooks(h Hooks) { s.hooks = h }
+// Hooks returns the server's hooks, for families to append to during
+// setup.
+func (s *Server) Hooks() *Hooks { return &s.hooks }
 
 func (s *Server) authRequired() bool { return *s.requirePass.Load() != "" }
 
@@ -274,8 +284,8 @@ func (s *Server) dropClient(c *Client) {
 	if c.watch.Len() > 0 {
 		s.ks.Unwatch(&c.watch)
 	}
-	if s.hooks.ClientClosed != nil {
-		s.hooks.ClientClosed(c)
+	for _, h := range s.hooks.ClientClosed {
+		h(c)
 	}
 	_ = c.conn.Close()
 	s.clientsMu.Lock()
@@ -338,7 +348,7 @@ func (s *Server) reapIdle(now time.Time) {
 
 // exempt reports whether the idle timeout skips the client (Redis spares
 // subscribers and blocked clients; their families call SetExemptIdle).
-func (c *Client) exempt() bool { return c.exemptIdle.Load() }
+func (c *Client) exempt() bool { return c.exemptIdle.Load() || c.blockedNow.Load() }
 
 // SetExemptIdle spares the client from (or subjects it again to) the
 // idle timeout.
@@ -399,7 +409,7 @@ func (s *Server) saveOnShutdown() error { return nil }
 type observer Server
 
 func (o *observer) KeyModified(db int, key []byte) {
-	if h := o.hooks.KeyModified; h != nil {
+	for _, h := range o.hooks.KeyModified {
 		h(db, key)
 	}
 }

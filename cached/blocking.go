@@ -1,0 +1,166 @@
+package cached
+
+import (
+	"sync"
+	"time"
+)
+
+// Blocking commands (BLPOP, BZPOPMIN, ...) are built on two calls:
+//
+//   - a handler that finds nothing to serve calls c.Block(keys, timeout,
+//     onTimeout) and writes no reply. After the handler returns and the
+//     locks are released, the connection's goroutine waits until a key is
+//     signalled ready, the timeout passes, or the client is killed;
+//   - a command that adds data a blocked client may take (LPUSH, ZADD,
+//     ...) calls c.SignalReady(key) with the key's shard locked.
+//
+// A woken client runs its command again from the start, with its keys
+// locked as usual, so what it takes is decided atomically; if another
+// client got there first it blocks again for the time that is left. On
+// timeout, onTimeout writes the reply (a null array for BLPOP).
+//
+// Waiters register before the handler's locks are released, so a push
+// that follows can never be missed. Known limit: a client that
+// disconnects while blocked is noticed only when it wakes (by data, its
+// timeout, CLIENT KILL or shutdown).
+
+type waitKey struct {
+	db  int
+	key string
+}
+
+type blockState struct {
+	mu      sync.Mutex // a leaf lock: taken under shard locks, takes none
+	waiters map[waitKey][]*Client
+}
+
+// blockReq is a pending wait of one client.
+type blockReq struct {
+	keys      []waitKey
+	deadline  time.Time // zero: wait forever
+	onTimeout func()
+	wake      <-chan struct{}
+}
+
+func (s *Server) setupBlocking() {
+	s.blocking.waiters = map[waitKey][]*Client{}
+	s.hooks.ClientInfo = append(s.hooks.ClientInfo, func(c *Client, info *ClientInfo) {
+		if c.blockedNow.Load() {
+			info.Flags += "b"
+		}
+	})
+}
+
+// Block makes the current command wait for one of keys (of the client's
+// database) to be signalled ready, for at most timeout (0: forever). Call
+// it from a handler, with the keys' shards locked, instead of replying;
+// never inside EXEC (check InExec and reply as for a timeout). When the
+// command runs again after a wake-up, the original deadline still holds.
+func (c *Client) Block(keys [][]byte, timeout time.Duration, onTimeout func()) {
+	if c.blockDeadline.IsZero() && timeout > 0 {
+		c.blockDeadline = time.Now().Add(timeout)
+	}
+	req := &blockReq{deadline: c.blockDeadline, onTimeout: onTimeout, wake: c.WakeChan()}
+	db := c.db.ID()
+	b := &c.srv.blocking
+	b.mu.Lock()
+	for _, k := range keys {
+		wk := waitKey{db, string(k)}
+		req.keys = append(req.keys, wk)
+		b.waiters[wk] = append(b.waiters[wk], c)
+	}
+	b.mu.Unlock()
+	c.block = req
+}
+
+// SignalReady wakes the clients blocked on key in the client's database.
+// Call it with key's shard locked, after adding data to key.
+func (c *Client) SignalReady(key []byte) { c.srv.SignalReady(c.db.ID(), key) }
+
+// SignalReady wakes the clients blocked on key of database db.
+func (s *Server) SignalReady(db int, key []byte) {
+	b := &s.blocking
+	b.mu.Lock()
+	ws := b.waiters[waitKey{db, string(key)}]
+	for _, w := range ws {
+		w.Wake()
+	}
+	b.mu.Unlock()
+}
+
+// BlockedOn reports how many clients wait on key of db (for tests and
+// INFO).
+func (s *Server) BlockedOn(db int, key []byte) int {
+	b := &s.blocking
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.waiters[waitKey{db, string(key)}])
+}
+
+func (s *Server) unregisterWait(c *Client, req *blockReq) {
+	b := &s.blocking
+	b.mu.Lock()
+	for _, k := range req.keys {
+		ws := b.waiters[k]
+		for i, w := range ws {
+			if w == c {
+				ws = append(ws[:i], ws[i+1:]...)
+				break
+			}
+		}
+		if len(ws) == 0 {
+			delete(b.waiters, k)
+		} else {
+			b.waiters[k] = ws
+		}
+	}
+	b.mu.Unlock()
+}
+
+// waitBlocked runs after a handler asked to block, with no lock held: it
+// waits, then re-runs the command or replies the timeout.
+func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
+	s := c.srv
+	defer func() { c.blockDeadline = time.Time{} }()
+	for c.block != nil {
+		req := c.block
+		c.block = nil
+		// Replies so far (earlier pipelined commands) go out before we wait.
+		c.flush()
+		s.blockedClients.Add(1)
+		c.blockedNow.Store(true)
+		var timeout <-chan time.Time
+		var timer *time.Timer
+		if !req.deadline.IsZero() {
+			timer = time.NewTimer(time.Until(req.deadline))
+			timeout = timer.C
+		}
+		timedOut := false
+		select {
+		case <-req.wake:
+		case <-timeout:
+			timedOut = true
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		s.unregisterWait(c, req)
+		c.blockedNow.Store(false)
+		s.blockedClients.Add(-1)
+		if c.killed.Load() || s.closing.Load() {
+			c.closeAfter = true
+			return
+		}
+		if timedOut {
+			req.onTimeout()
+			return
+		}
+		c.now = time.Now().UnixMilli()
+		c.lock(cmd, args)
+		func() {
+			defer c.recoverPanic(cmd)
+			cmd.Handler(c, args)
+		}()
+		c.unlock()
+	}
+}
