@@ -269,7 +269,9 @@ func goRedisServer(t *testing.T, rdb *redis.Client, proto int) {
 	eq(t, "OBJECT ENCODING", ok(t, rdb.ObjectEncoding(ctx, "ctr")).Val(), "int")
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
@@ -279,4 +281,3 @@ func indexOf(s, sub string) int {
 	}
 	return -1
 }
-
