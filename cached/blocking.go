@@ -16,8 +16,12 @@ import (
 //
 // A woken client runs its command again from the start, with its keys
 // locked as usual, so what it takes is decided atomically; if another
-// client got there first it blocks again for the time that is left. On
-// timeout, onTimeout writes the reply (a null array for BLPOP).
+// client got there first it blocks again for the time that is left, in the
+// same place in the queue. Clients are served in the order they blocked,
+// as in Redis: SignalReady wakes only the first waiter of the key, and a
+// waiter that leaves the queue (served, timed out, killed) passes the
+// signal on to the next one. On timeout, onTimeout writes the reply (a
+// null array for BLPOP).
 //
 // Waiters register before the handler's locks are released, so a push
 // that follows can never be missed. Known limit: a client that
@@ -57,6 +61,14 @@ func (s *Server) setupBlocking() {
 // never inside EXEC (check InExec and reply as for a timeout). When the
 // command runs again after a wake-up, the original deadline still holds.
 func (c *Client) Block(keys [][]byte, timeout time.Duration, onTimeout func()) {
+	if req := c.blockActive; req != nil {
+		// Woken, but nothing for us after all: wait again, keeping our
+		// place in the queues.
+		req.wake = c.WakeChan()
+		req.onTimeout = onTimeout
+		c.block = req
+		return
+	}
 	if c.blockDeadline.IsZero() && timeout > 0 {
 		c.blockDeadline = time.Now().Add(timeout)
 	}
@@ -77,13 +89,12 @@ func (c *Client) Block(keys [][]byte, timeout time.Duration, onTimeout func()) {
 // Call it with key's shard locked, after adding data to key.
 func (c *Client) SignalReady(key []byte) { c.srv.SignalReady(c.db.ID(), key) }
 
-// SignalReady wakes the clients blocked on key of database db.
+// SignalReady wakes the first client blocked on key of database db.
 func (s *Server) SignalReady(db int, key []byte) {
 	b := &s.blocking
 	b.mu.Lock()
-	ws := b.waiters[waitKey{db, string(key)}]
-	for _, w := range ws {
-		w.Wake()
+	if ws := b.waiters[waitKey{db, string(key)}]; len(ws) > 0 {
+		ws[0].Wake()
 	}
 	b.mu.Unlock()
 }
@@ -97,9 +108,13 @@ func (s *Server) BlockedOn(db int, key []byte) int {
 	return len(b.waiters[waitKey{db, string(key)}])
 }
 
+// unregisterWait takes c out of the queues of req's keys and passes the
+// signal on to the next waiter of each (a wake-up c did not use, or data
+// left after c was served, must not be lost).
 func (s *Server) unregisterWait(c *Client, req *blockReq) {
 	b := &s.blocking
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	for _, k := range req.keys {
 		ws := b.waiters[k]
 		for i, w := range ws {
@@ -112,50 +127,47 @@ func (s *Server) unregisterWait(c *Client, req *blockReq) {
 			delete(b.waiters, k)
 		} else {
 			b.waiters[k] = ws
+			ws[0].Wake()
 		}
 	}
-	b.mu.Unlock()
 }
 
 // waitBlocked runs after a handler asked to block, with no lock held: it
 // waits, then re-runs the command or replies the timeout.
 func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 	s := c.srv
-	defer func() { c.blockDeadline = time.Time{} }()
-	for c.block != nil {
-		req := c.block
-		c.block = nil
-		// Replies so far (earlier pipelined commands) go out before we wait.
-		c.flush()
-		s.blockedClients.Add(1)
-		c.blockedNow.Store(true)
-		var timeout <-chan time.Time
-		var timer *time.Timer
-		if !req.deadline.IsZero() {
-			timer = time.NewTimer(time.Until(req.deadline))
-			timeout = timer.C
-		}
-		timedOut := false
-		select {
-		case <-req.wake:
-		case <-timeout:
-			timedOut = true
-		}
-		if timer != nil {
-			timer.Stop()
-		}
+	req := c.block
+	defer func() {
+		c.blockDeadline = time.Time{}
+		c.blockActive = nil
 		s.unregisterWait(c, req)
 		c.blockedNow.Store(false)
 		s.blockedClients.Add(-1)
+	}()
+	// Replies so far (earlier pipelined commands) go out before we wait.
+	c.flush()
+	s.blockedClients.Add(1)
+	c.blockedNow.Store(true)
+	var timeout <-chan time.Time
+	if !req.deadline.IsZero() {
+		timer := time.NewTimer(time.Until(req.deadline))
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	for c.block != nil {
+		c.block = nil
+		select {
+		case <-req.wake:
+		case <-timeout:
+			req.onTimeout()
+			return
+		}
 		if c.killed.Load() || s.closing.Load() {
 			c.closeAfter = true
 			return
 		}
-		if timedOut {
-			req.onTimeout()
-			return
-		}
 		c.now = time.Now().UnixMilli()
+		c.blockActive = req
 		c.lock(cmd, args)
 		func() {
 			defer c.recoverPanic(cmd)

@@ -75,7 +75,8 @@ type Client struct {
 	// Wake; block is the wait the running handler asked for.
 	blockMu       sync.Mutex
 	wake          chan struct{}
-	block         *blockReq
+	block         *blockReq // set by Block: the dispatcher must wait
+	blockActive   *blockReq // the registered wait while its command re-runs
 	blockDeadline time.Time
 	blockedNow    atomic.Bool
 
