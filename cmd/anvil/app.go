@@ -23,6 +23,8 @@ const usage = `anvil runs the Anvil daemons and talks to them.
 Usage:
   anvil up [flags]        run every daemon in this process (Ctrl-C stops)
   anvil status [flags]    ask each daemon's admin /readyz whether it is ready
+  anvil cluster up|down   run a multi-node cluster on loopback, one process per node
+  anvil kv COMMAND        get, put, del, scan keys of kvd; show its cluster
   anvil version           print the version
   anvil help              this text
 
@@ -39,6 +41,10 @@ func (a *app) run(args []string) int {
 		return a.up(rest)
 	case "status":
 		return a.status(rest)
+	case "cluster":
+		return a.cluster(rest)
+	case "kv":
+		return a.kv(rest)
 	case "version", "-version", "--version":
 		fmt.Fprintln(a.stdout, buildinfo.Read().String("anvil"))
 		return 0
