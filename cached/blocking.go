@@ -167,6 +167,7 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 			return
 		}
 		c.now = time.Now().UnixMilli()
+		c.tick = s.mono() // blocked time is not the command's run time
 		c.blockActive = req
 		c.lock(cmd, args)
 		func() {

@@ -38,7 +38,8 @@ type Client struct {
 	proto   resp.Proto
 	db      *store.DB
 	authed  bool
-	now     int64 // Unix ms of the command being run
+	now     int64 // Unix ms of the batch of commands being run (Redis's mstime)
+	tick    time.Duration // monotonic time when the current command started
 	cmd     *Command
 	failed  bool // the current command replied with an error
 	keyPos  []int
@@ -196,7 +197,11 @@ func (s *Server) serve(c *Client) {
 		c.p.Unauthenticated = !c.authed && s.authRequired()
 		n, err := c.p.Fill(c.conn)
 		if n > 0 {
-			c.lastUsed.Store(time.Now().UnixMilli())
+			// One wall-clock and one monotonic reading per batch; each
+			// command's end reading starts the next one.
+			c.now = time.Now().UnixMilli()
+			c.tick = s.mono()
+			c.lastUsed.Store(c.now)
 			s.stats.netInput.Add(int64(n))
 			if !c.processInput() {
 				break
@@ -382,7 +387,6 @@ func (c *Client) execute(args [][]byte) {
 			return
 		}
 	}
-	c.now = time.Now().UnixMilli()
 	if s.ks.MaxMemory() > 0 && !c.noEvict {
 		ok := s.ks.Evict(c.now)
 		denyOOM := cmd.Flags&FlagDenyOOM != 0 || (cmd.Name == "exec" && c.multi != nil && c.multi.flags&FlagDenyOOM != 0)
@@ -461,7 +465,6 @@ func (c *Client) queue(cmd *Command, args [][]byte) {
 
 // call runs cmd with its keys locked, and records its statistics.
 func (c *Client) call(cmd *Command, args [][]byte) {
-	start := time.Now()
 	c.failed = false
 	if *c.lastCmd.Load() != cmd.fullName {
 		c.lastCmd.Store(&cmd.fullName)
@@ -475,7 +478,7 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	if c.block != nil {
 		c.waitBlocked(cmd, args)
 	}
-	c.account(cmd, args, start)
+	c.account(cmd, args)
 }
 
 // Ext returns the family state stored under key for this client, nil if
@@ -537,9 +540,12 @@ func (c *Client) recoverPanic(cmd *Command) {
 }
 
 // account records a finished command for INFO commandstats, SLOWLOG and
-// the metrics.
-func (c *Client) account(cmd *Command, args [][]byte, start time.Time) {
-	d := time.Since(start)
+// the metrics. Its duration runs from the end of the previous command of
+// the batch (or the batch's start): one clock reading per command.
+func (c *Client) account(cmd *Command, args [][]byte) {
+	end := c.srv.mono()
+	d := end - c.tick
+	c.tick = end
 	st := cmd.stats
 	st.calls.Add(1)
 	st.usec.Add(d.Microseconds())

@@ -102,7 +102,6 @@ func cmdExec(c *Client, args [][]byte) {
 	c.inExec = true
 	c.ReplyArray(len(m.cmds))
 	for _, q := range m.cmds {
-		start := time.Now()
 		c.cmd = q.cmd
 		c.failed = false
 		func() {
@@ -117,7 +116,7 @@ func cmdExec(c *Client, args [][]byte) {
 			c.srv.unregisterWait(c, req)
 			req.onTimeout()
 		}
-		c.account(q.cmd, q.args, start)
+		c.account(q.cmd, q.args)
 	}
 	c.inExec = false
 	c.cmd = c.srv.table.byName["exec"]

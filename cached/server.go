@@ -81,7 +81,7 @@ type Server struct {
 	stats   serverStats
 	slowlog *slowlog
 	latency *latencyMonitor
-	started time.Time
+	started time.Time // also the base of mono's monotonic clock
 	runID   string
 	peakMem atomic.Int64
 	// blockedClients counts clients waiting in a blocking command (the
@@ -191,6 +191,9 @@ func (s *Server) applyConfig(cfg Config) error {
 	s.latency.threshold.Store(int64(cfg.LatencyMonitorThreshold))
 	return nil
 }
+
+// mono is a monotonic clock reading, cheaper than time.Now.
+func (s *Server) mono() time.Duration { return time.Since(s.started) }
 
 // Keyspace is the server's keyspace (for tests and families).
 func (s *Server) Keyspace() *store.Keyspace { return s.ks }

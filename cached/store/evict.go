@@ -146,11 +146,19 @@ func (ks *Keyspace) Evict(now int64) bool {
 	return true
 }
 
-// dbsWithKeys lists databases that have keys (or volatile keys).
+// nonEmptyShard locks and returns a random shard of db that has keys (or
+// keys with a TTL), or returns nil. Empty databases and shards are skipped
+// by their lock-free counts.
 func (ks *Keyspace) nonEmptyShard(db *DB, volatile bool) *Shard {
+	if (volatile && db.volatile.Load() == 0) || (!volatile && db.keys.Load() == 0) {
+		return nil
+	}
 	start := rand.IntN(len(db.shards))
 	for j := range db.shards {
 		sh := &db.shards[(start+j)&int(db.mask)]
+		if (volatile && sh.nvol.Load() == 0) || (!volatile && sh.n.Load() == 0) {
+			continue
+		}
 		sh.mu.Lock()
 		n := len(sh.entries)
 		if volatile {

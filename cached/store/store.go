@@ -157,6 +157,10 @@ type DB struct {
 	id     int
 	mask   uint64
 	shards []Shard
+
+	// keys and volatile count entries without a lock, so that eviction
+	// and sampling skip empty databases and shards cheaply.
+	keys, volatile atomic.Int64
 }
 
 // ID is the database's index (SELECT's argument).
@@ -174,6 +178,10 @@ type Shard struct {
 	mem      int64
 
 	hits, misses int64
+
+	// n and nvol mirror len(entries) and len(volatile) for readers that
+	// hold no lock (eviction's choice of a shard to sample).
+	n, nvol atomic.Int32
 
 	watched map[string][]*Watch // nil while nobody watches a key here
 }
@@ -476,9 +484,10 @@ func (sh *Shard) insertKeepMeta(e *Entry) {
 	sh.m[e.key] = e
 	e.idx = uint32(len(sh.entries))
 	sh.entries = append(sh.entries, e)
+	sh.n.Add(1)
+	sh.db.keys.Add(1)
 	if e.expire != 0 {
-		e.vidx = uint32(len(sh.volatile))
-		sh.volatile = append(sh.volatile, e)
+		sh.addVolatile(e)
 	}
 	sh.account(e)
 }
@@ -493,6 +502,8 @@ func (sh *Shard) remove(e *Entry) {
 	moved.idx = e.idx
 	sh.entries[last] = nil
 	sh.entries = sh.entries[:last]
+	sh.n.Add(-1)
+	sh.db.keys.Add(-1)
 	if e.expire != 0 {
 		sh.removeVolatile(e)
 	}
@@ -502,7 +513,16 @@ func (sh *Shard) remove(e *Entry) {
 	sh.maybeShrink()
 }
 
+func (sh *Shard) addVolatile(e *Entry) {
+	e.vidx = uint32(len(sh.volatile))
+	sh.volatile = append(sh.volatile, e)
+	sh.nvol.Add(1)
+	sh.db.volatile.Add(1)
+}
+
 func (sh *Shard) removeVolatile(e *Entry) {
+	sh.nvol.Add(-1)
+	sh.db.volatile.Add(-1)
 	last := len(sh.volatile) - 1
 	moved := sh.volatile[last]
 	sh.volatile[e.vidx] = moved
@@ -524,8 +544,7 @@ func (sh *Shard) maybeShrink() {
 func (sh *Shard) setExpire(e *Entry, at int64) {
 	switch {
 	case e.expire == 0 && at != 0:
-		e.vidx = uint32(len(sh.volatile))
-		sh.volatile = append(sh.volatile, e)
+		sh.addVolatile(e)
 	case e.expire != 0 && at == 0:
 		sh.removeVolatile(e)
 	}
@@ -604,6 +623,8 @@ func (db *DB) Flush() {
 		sh.m = make(map[string]*Entry)
 		sh.entries = nil
 		sh.volatile = nil
+		db.keys.Add(-int64(sh.n.Swap(0)))
+		db.volatile.Add(-int64(sh.nvol.Swap(0)))
 	}
 	db.ks.observer.KeyModified(db.id, nil)
 }
@@ -635,6 +656,16 @@ func (db *DB) Swap(other *DB) {
 		a.entries, b.entries = b.entries, a.entries
 		a.volatile, b.volatile = b.volatile, a.volatile
 		a.mem, b.mem = b.mem, a.mem
+		an, bn := a.n.Load(), b.n.Load()
+		a.n.Store(bn)
+		b.n.Store(an)
+		av, bv := a.nvol.Load(), b.nvol.Load()
+		a.nvol.Store(bv)
+		b.nvol.Store(av)
+		db.keys.Add(int64(bn - an))
+		other.keys.Add(int64(an - bn))
+		db.volatile.Add(int64(bv - av))
+		other.volatile.Add(int64(av - bv))
 	}
 	db.ks.observer.KeyModified(db.id, nil)
 	db.ks.observer.KeyModified(other.id, nil)
