@@ -38,7 +38,7 @@ type Client struct {
 	proto   resp.Proto
 	db      *store.DB
 	authed  bool
-	now     int64 // Unix ms of the batch of commands being run (Redis's mstime)
+	now     int64         // Unix ms of the batch of commands being run (Redis's mstime)
 	tick    time.Duration // monotonic time when the current command started
 	cmd     *Command
 	failed  bool // the current command replied with an error
