@@ -108,6 +108,10 @@ type Server struct {
 
 	blocking blockState
 
+	// family holds command families' server-wide state (see Family);
+	// written only while New builds the server, read-only afterwards.
+	family map[any]any
+
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
 }
@@ -425,6 +429,22 @@ func newRunID() string {
 	var b [20]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// Family returns the server-wide state a command family stored under key
+// with SetFamily, or nil.
+func (s *Server) Family(key any) any { return s.family[key] }
+
+// SetFamily stores a command family's server-wide state (its encoding
+// thresholds, its tables ...) under key, an unexported type of the family
+// as with context.WithValue. Call it only while New builds the server:
+// from a function of setupFamilies, families or paramFamilies. The state
+// itself must be safe for concurrent use.
+func (s *Server) SetFamily(key, v any) {
+	if s.family == nil {
+		s.family = map[any]any{}
+	}
+	s.family[key] = v
 }
 
 // BlockedClients is the counter of clients in a blocking command, for the
