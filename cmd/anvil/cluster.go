@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -28,7 +29,8 @@ Usage:
 
 Node i of a daemon gets each of the daemon's default ports + 10*i (kvd:
 API 7070, Raft 7071, gossip 7072, admin 9105), unless --random-ports. "up"
-returns once the cluster is healthy and leaves the nodes running; the
+returns once the cluster is healthy and leaves the nodes running, each with
+GOMAXPROCS set to its share of the CPUs (unless GOMAXPROCS is set); the
 state is kept in DIR/cluster.json (default DIR: .anvil/cluster), and each
 node's log in DIR/<name>.log. The argv printed for a node restarts it with
 its data.
@@ -117,6 +119,13 @@ func (a *app) clusterUp(args []string) int {
 			return 1
 		}
 		o := clustertest.Options{Daemon: name, Binary: bin, Dir: abs, Nodes: n, Detach: true, Ready: *timeout}
+		// The nodes share this machine: each gets its share of the CPUs,
+		// as it would have its own machine's, unless GOMAXPROCS is set.
+		// (On 2 cores, three nodes each scheduling on both spend much of
+		// their time waking each other's threads.)
+		if os.Getenv("GOMAXPROCS") == "" {
+			o.Env = append(o.Env, "GOMAXPROCS="+strconv.Itoa(max(1, runtime.NumCPU()/total)))
+		}
 		if !*random {
 			o.BasePorts = clusterDaemons[name]
 		}

@@ -254,11 +254,15 @@ func (f *FSM) apply(c *Command) (*Result, error) {
 	case OpTick:
 		return &Result{}, f.expire(now)
 	case OpPut:
-		cur, err := f.lookup(c.Key)
-		if err != nil {
-			return nil, err
-		}
+		// A blind write needs nothing of the old record: a TTL index
+		// entry it leaves behind is dropped by the Tick that finds the
+		// record's expiry changed. Skipping the read is most of the cost
+		// of applying a put.
 		if c.HasPrev {
+			cur, err := f.lookup(c.Key)
+			if err != nil {
+				return nil, err
+			}
 			if cr := currentRev(cur, now); cr != c.Prev {
 				return &Result{Failed: true, Current: cr}, nil
 			}
@@ -267,9 +271,6 @@ func (f *FSM) apply(c *Command) (*Result, error) {
 		var expiry int64
 		if c.TTL > 0 {
 			expiry = now + c.TTL
-		}
-		if !cur.absent && cur.expiry != 0 {
-			f.batch.Delete(f.ttlKey(cur.expiry, c.Key))
 		}
 		if expiry != 0 {
 			f.batch.Set(f.ttlKey(expiry, c.Key), nil)
