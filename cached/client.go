@@ -51,6 +51,9 @@ type Client struct {
 
 	noEvict, noTouch bool
 	closeAfter       bool // QUIT, protocol error, CLIENT KILL of itself
+	// CLIENT REPLY OFF/SKIP: replies are dropped.
+	replyOff, replySkip, replySkipNext bool
+	flushes                            int // counts flushes, so a drop knows where its reply starts
 
 	created  time.Time
 	fdNum    int
@@ -262,6 +265,7 @@ func (c *Client) flush() bool {
 	if len(c.out) == 0 {
 		return true
 	}
+	c.flushes++
 	c.writeMu.Lock()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	n, err := c.conn.Write(c.out)
@@ -348,8 +352,24 @@ func (c *Client) WakeChan() <-chan struct{} {
 	return c.wake
 }
 
-// execute dispatches one request: Redis's processCommand.
+// execute runs one request and applies CLIENT REPLY OFF/SKIP to its reply.
 func (c *Client) execute(args [][]byte) {
+	mark, flushes := len(c.out), c.flushes
+	c.dispatch(args)
+	if c.replyOff || c.replySkip {
+		if c.flushes != flushes {
+			mark = 0
+		}
+		c.out = c.out[:mark]
+	}
+	c.replySkip = false
+	if c.replySkipNext {
+		c.replySkip, c.replySkipNext = true, false
+	}
+}
+
+// dispatch is Redis's processCommand: checks, then queue or call.
+func (c *Client) dispatch(args [][]byte) {
 	s := c.srv
 	cmd := s.table.lookup(args[0])
 	if cmd == nil {
@@ -547,8 +567,7 @@ func (c *Client) account(cmd *Command, args [][]byte) {
 	d := end - c.tick
 	c.tick = end
 	st := cmd.stats
-	st.calls.Add(1)
-	st.usec.Add(d.Microseconds())
+	st.record(d)
 	if c.failed {
 		st.failed.Add(1)
 	}

@@ -46,6 +46,7 @@ func connectionCommands() []*Command {
 				{Name: "info", Arity: 2, Flags: conn, Handler: cmdClientInfo, Group: "connection", Since: "6.2.0", Summary: "Returns information about the connection.", Complexity: "O(1)"},
 				{Name: "kill", Arity: -3, Flags: FlagAdmin | conn, Handler: cmdClientKill, Group: "connection", Since: "2.4.0", Summary: "Terminates open connections.", Complexity: "O(N) where N is the number of client connections"},
 				{Name: "no-evict", Arity: 3, Flags: FlagAdmin | conn, Handler: cmdClientNoEvict, Group: "connection", Since: "7.0.0", Summary: "Sets the client eviction mode of the connection.", Complexity: "O(1)"},
+				{Name: "reply", Arity: 3, Flags: conn, Handler: cmdClientReply, Group: "connection", Since: "3.2.0", Summary: "Instructs the server whether to reply to commands.", Complexity: "O(1)"},
 				{Name: "no-touch", Arity: 3, Flags: conn, Handler: cmdClientNoTouch, Group: "connection", Since: "7.2.0", Summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Complexity: "O(1)"},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientHelp, Group: "connection", Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
 			}},
@@ -325,7 +326,8 @@ type clientState struct {
 }
 
 // publishState snapshots the client's state for CLIENT LIST; it runs once
-// per batch of commands, not per command.
+// per batch of commands, not per command (and by CLIENT LIST/INFO for the
+// client itself, whose query buffer then holds the running batch).
 func (c *Client) publishState() {
 	st := &c.state
 	st.multi.Store(int64(c.multiCount()))
@@ -364,6 +366,7 @@ func connFD(conn net.Conn) int {
 
 func cmdClientInfo(c *Client, args [][]byte) {
 	c.publishState()
+	c.state.qbuf.Store(int64(c.p.BatchLen()))
 	line := c.infoLine(c.Scratch(), time.Now())
 	line = append(line, '\n')
 	c.ReplyVerbatim(line)
@@ -398,6 +401,7 @@ func cmdClientList(c *Client, args [][]byte) {
 		}
 	}
 	c.publishState()
+	c.state.qbuf.Store(int64(c.p.BatchLen()))
 	now := time.Now()
 	b := c.Scratch()
 	for _, o := range c.srv.sortedClients() {
@@ -525,6 +529,22 @@ func (o *Client) killBy(c *Client) {
 		return
 	}
 	o.Kill()
+}
+
+func cmdClientReply(c *Client, args [][]byte) {
+	switch {
+	case EqualFold(args[2], "on"):
+		c.replyOff, c.replySkip, c.replySkipNext = false, false, false
+		c.ReplyOK()
+	case EqualFold(args[2], "off"):
+		c.replyOff = true
+	case EqualFold(args[2], "skip"):
+		if !c.replyOff {
+			c.replySkipNext = true
+		}
+	default:
+		c.ReplyError(ErrSyntax)
+	}
 }
 
 func cmdClientNoEvict(c *Client, args [][]byte) {

@@ -1,9 +1,11 @@
 package cached
 
 import (
+	"math/bits"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // serverStats are the counters INFO stats reports.
@@ -47,13 +49,32 @@ type cmdStats struct {
 	usec     atomic.Int64
 	rejected atomic.Int64
 	failed   atomic.Int64
+	// hist counts run times in power-of-two buckets from 1024 ns up
+	// (LATENCY HISTOGRAM): bucket i holds durations up to 1024<<i ns.
+	hist [histBuckets]atomic.Int64
 }
+
+const histBuckets = 40
 
 func (s *cmdStats) reset() {
 	s.calls.Store(0)
 	s.usec.Store(0)
 	s.rejected.Store(0)
 	s.failed.Store(0)
+	for i := range s.hist {
+		s.hist[i].Store(0)
+	}
+}
+
+// record adds one run of d.
+func (s *cmdStats) record(d time.Duration) {
+	s.calls.Add(1)
+	s.usec.Add(d.Microseconds())
+	i := 0
+	if ns := d.Nanoseconds(); ns > 1024 {
+		i = min(bits.Len64(uint64(ns-1)>>10), histBuckets-1)
+	}
+	s.hist[i].Add(1)
 }
 
 // eachCommand calls fn for every command and subcommand.

@@ -75,8 +75,9 @@ type Parser struct {
 	// and 16384-byte bulks.
 	Unauthenticated bool
 
-	buf  []byte
-	r, w int // unread bytes are buf[r:w]
+	buf   []byte
+	r, w  int // unread bytes are buf[r:w]
+	batch int // unread bytes right after the last Fill
 
 	// A multibulk request in progress; offsets are relative to buf[r].
 	inMulti   bool
@@ -176,8 +177,14 @@ func (p *Parser) Fill(rd io.Reader) (int, error) {
 	p.buf = p.buf[:cap(p.buf)]
 	n, err := rd.Read(p.buf[p.w:])
 	p.w += n
+	p.batch = p.w - p.r
 	return n, err
 }
+
+// BatchLen is the number of unread bytes the buffer held right after the
+// last Fill: the batch being processed (CLIENT LIST's qbuf while a command
+// of it runs, as Redis reports it).
+func (p *Parser) BatchLen() int { return p.batch }
 
 // Feed appends data to the buffer as if it had been read; for tests and
 // callers that receive bytes by other means. Like Fill it invalidates

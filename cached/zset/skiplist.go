@@ -1,0 +1,558 @@
+package zset
+
+import (
+	"math/rand/v2"
+	"unsafe"
+)
+
+// The skiplist is William Pugh's, as Redis extends it: every forward link
+// carries its span (how many nodes it jumps over) so the rank of a node is
+// the sum of the spans walked to reach it, and level 0 has backward links
+// for reverse walks. Levels are drawn with p = 1/4 up to 32.
+
+const (
+	maxLevel = 32
+	// levelP is p = 1/4 as a threshold on 16 random bits.
+	levelP = 0xFFFF / 4
+)
+
+type level struct {
+	forward *node
+	span    int
+}
+
+type node struct {
+	member   string
+	score    float64
+	backward *node
+	idx      int // position in skiplist.nodes
+	levels   []level
+}
+
+// Nodes of up to four levels (about 99.6% of them) are one allocation:
+// the level array lives in the same object as the node.
+type (
+	node1 struct {
+		n node
+		l [1]level
+	}
+	node2 struct {
+		n node
+		l [2]level
+	}
+	node3 struct {
+		n node
+		l [3]level
+	}
+	node4 struct {
+		n node
+		l [4]level
+	}
+)
+
+var (
+	nodeSize  = int(unsafe.Sizeof(node{}))
+	levelSize = int(unsafe.Sizeof(level{}))
+)
+
+// nodeMem is what a node of lvl levels takes from the allocator.
+func nodeMem(lvl int) int {
+	if lvl <= 4 {
+		return allocSize(nodeSize + lvl*levelSize)
+	}
+	return allocSize(nodeSize) + allocSize(lvl*levelSize)
+}
+
+func newNode(lvl int, score float64, member string) *node {
+	var n *node
+	switch lvl {
+	case 1:
+		x := &node1{}
+		x.n.levels = x.l[:]
+		n = &x.n
+	case 2:
+		x := &node2{}
+		x.n.levels = x.l[:]
+		n = &x.n
+	case 3:
+		x := &node3{}
+		x.n.levels = x.l[:]
+		n = &x.n
+	case 4:
+		x := &node4{}
+		x.n.levels = x.l[:]
+		n = &x.n
+	default:
+		n = &node{levels: make([]level, lvl)}
+	}
+	n.score = score
+	n.member = member
+	return n
+}
+
+func randomLevel() int {
+	lvl := 1
+	for lvl < maxLevel && rand.Uint32()&0xFFFF < levelP {
+		lvl++
+	}
+	return lvl
+}
+
+// less reports whether (score, member) of n orders before (score, member).
+func (n *node) less(score float64, member string) bool {
+	return n.score < score || (n.score == score && n.member < member)
+}
+
+// skiplist is the large encoding: the ordered list, the member index and
+// the dense node slice.
+type skiplist struct {
+	header *node
+	tail   *node
+	length int
+	level  int
+	dict   map[string]*node
+	nodes  []*node // every node once, in no order; node.idx is its index
+	// dictCap is the capacity the map has grown to (Go maps never
+	// shrink): memory is accounted for it, and the map is rebuilt when it
+	// is mostly empty.
+	dictCap int
+}
+
+func newSkiplist(hint int) *skiplist {
+	sl := &skiplist{
+		header: &node{levels: make([]level, maxLevel)},
+		level:  1,
+		dict:   make(map[string]*node, hint),
+	}
+	sl.dictCap = mapCapFor(hint)
+	if hint > 0 {
+		sl.nodes = make([]*node, 0, hint)
+	}
+	return sl
+}
+
+// findUpdate fills update with the last node before (score, member) at
+// each level and rank with the rank of that node.
+func (sl *skiplist) findUpdate(score float64, member string, update *[maxLevel]*node, rank *[maxLevel]int) {
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		if i == sl.level-1 {
+			rank[i] = 0
+		} else {
+			rank[i] = rank[i+1]
+		}
+		for f := x.levels[i].forward; f != nil && f.less(score, member); f = x.levels[i].forward {
+			rank[i] += x.levels[i].span
+			x = f
+		}
+		update[i] = x
+	}
+}
+
+// link puts x (with its levels allocated, score and member set) in its
+// place. The member must not be in the list.
+func (sl *skiplist) link(x *node, update *[maxLevel]*node, rank *[maxLevel]int) {
+	lvl := len(x.levels)
+	if lvl > sl.level {
+		for i := sl.level; i < lvl; i++ {
+			rank[i] = 0
+			update[i] = sl.header
+			update[i].levels[i].span = sl.length
+		}
+		sl.level = lvl
+	}
+	for i := 0; i < lvl; i++ {
+		x.levels[i].forward = update[i].levels[i].forward
+		update[i].levels[i].forward = x
+		x.levels[i].span = update[i].levels[i].span - (rank[0] - rank[i])
+		update[i].levels[i].span = rank[0] - rank[i] + 1
+	}
+	for i := lvl; i < sl.level; i++ {
+		update[i].levels[i].span++
+	}
+	if update[0] == sl.header {
+		x.backward = nil
+	} else {
+		x.backward = update[0]
+	}
+	if f := x.levels[0].forward; f != nil {
+		f.backward = x
+	} else {
+		sl.tail = x
+	}
+	sl.length++
+}
+
+// insert adds a new node; it returns the node and the bytes allocated.
+func (sl *skiplist) insert(score float64, member string) (*node, int) {
+	var update [maxLevel]*node
+	var rank [maxLevel]int
+	sl.findUpdate(score, member, &update, &rank)
+	lvl := randomLevel()
+	x := newNode(lvl, score, member)
+	sl.link(x, &update, &rank)
+	mem := nodeMem(lvl)
+	sl.dict[member] = x
+	mem += sl.growDict()
+	x.idx = len(sl.nodes)
+	c := cap(sl.nodes)
+	sl.nodes = append(sl.nodes, x)
+	mem += (cap(sl.nodes) - c) * ptrSize
+	return x, mem
+}
+
+// unlink takes x out of the list (not the dict or the node slice).
+func (sl *skiplist) unlink(x *node, update *[maxLevel]*node) {
+	for i := 0; i < sl.level; i++ {
+		if update[i].levels[i].forward == x {
+			update[i].levels[i].span += x.levels[i].span - 1
+			update[i].levels[i].forward = x.levels[i].forward
+		} else {
+			update[i].levels[i].span--
+		}
+	}
+	if f := x.levels[0].forward; f != nil {
+		f.backward = x.backward
+	} else {
+		sl.tail = x.backward
+	}
+	for sl.level > 1 && sl.header.levels[sl.level-1].forward == nil {
+		sl.level--
+	}
+	sl.length--
+}
+
+// remove deletes x entirely and returns the bytes freed.
+func (sl *skiplist) remove(x *node, update *[maxLevel]*node) int {
+	sl.unlink(x, update)
+	delete(sl.dict, x.member)
+	last := len(sl.nodes) - 1
+	if x.idx != last {
+		m := sl.nodes[last]
+		sl.nodes[x.idx] = m
+		m.idx = x.idx
+	}
+	sl.nodes[last] = nil
+	sl.nodes = sl.nodes[:last]
+	freed := nodeMem(len(x.levels)) + allocSize(len(x.member))
+	x.levels = nil
+	return freed
+}
+
+// afterRemove shrinks the map and the node slice once they are mostly
+// empty; it returns the change in bytes (negative).
+func (sl *skiplist) afterRemove() int {
+	delta := 0
+	if c := cap(sl.nodes); c > 64 && len(sl.nodes) < c/4 {
+		ns := make([]*node, len(sl.nodes), len(sl.nodes)*2)
+		copy(ns, sl.nodes)
+		sl.nodes = ns
+		delta += (cap(ns) - c) * ptrSize
+	}
+	if sl.dictCap > 64 && len(sl.dict) < sl.dictCap/8 {
+		d := make(map[string]*node, len(sl.dict))
+		for k, v := range sl.dict {
+			d[k] = v
+		}
+		old := mapMem(sl.dictCap)
+		sl.dict = d
+		sl.dictCap = mapCapFor(len(d))
+		delta += mapMem(sl.dictCap) - old
+	}
+	return delta
+}
+
+// growDict accounts for the map's growth after an insert.
+func (sl *skiplist) growDict() int {
+	if len(sl.dict) <= sl.dictCap*7/8 && sl.dictCap >= 8 {
+		return 0
+	}
+	if len(sl.dict) <= 8 && sl.dictCap >= 8 {
+		return 0
+	}
+	old := mapMem(sl.dictCap)
+	sl.dictCap = mapCapFor(len(sl.dict))
+	return mapMem(sl.dictCap) - old
+}
+
+// delete removes the node of (score, member), which must exist.
+func (sl *skiplist) delete(score float64, member string) int {
+	var update [maxLevel]*node
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.levels[i].forward; f != nil && f.less(score, member); f = x.levels[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	x = x.levels[0].forward
+	return sl.remove(x, &update)
+}
+
+// updateScore moves x to newScore, in place when its position does not
+// change.
+func (sl *skiplist) updateScore(x *node, newScore float64) {
+	if (x.backward == nil || x.backward.less(newScore, x.member)) &&
+		(x.levels[0].forward == nil || !x.levels[0].forward.less(newScore, x.member)) {
+		x.score = newScore
+		return
+	}
+	var update [maxLevel]*node
+	var rank [maxLevel]int
+	y := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := y.levels[i].forward; f != nil && f.less(x.score, x.member); f = y.levels[i].forward {
+			y = f
+		}
+		update[i] = y
+	}
+	sl.unlink(x, &update)
+	x.score = newScore
+	sl.findUpdate(newScore, x.member, &update, &rank)
+	sl.link(x, &update, &rank)
+}
+
+// rank is the 1-based rank of (score, member), 0 when absent.
+func (sl *skiplist) rank(score float64, member string) int {
+	r := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.levels[i].forward; f != nil && (f.less(score, member) || (f.score == score && f.member == member)); f = x.levels[i].forward {
+			r += x.levels[i].span
+			x = f
+		}
+		if x != sl.header && x.member == member {
+			return r
+		}
+	}
+	return 0
+}
+
+// byRank is the node of 1-based rank r, nil when out of range.
+func (sl *skiplist) byRank(r int) *node {
+	if r < 1 || r > sl.length {
+		return nil
+	}
+	traversed := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.levels[i].forward != nil && traversed+x.levels[i].span <= r {
+			traversed += x.levels[i].span
+			x = x.levels[i].forward
+		}
+		if traversed == r {
+			return x
+		}
+	}
+	return nil
+}
+
+func (sl *skiplist) first() *node { return sl.header.levels[0].forward }
+
+func (sl *skiplist) isInRange(r *ScoreRange) bool {
+	if r.empty() {
+		return false
+	}
+	if sl.tail == nil || !r.gteMin(sl.tail.score) {
+		return false
+	}
+	f := sl.first()
+	return f != nil && r.lteMax(f.score)
+}
+
+func (sl *skiplist) firstInRange(r *ScoreRange) *node {
+	if !sl.isInRange(r) {
+		return nil
+	}
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.levels[i].forward; f != nil && !r.gteMin(f.score); f = x.levels[i].forward {
+			x = f
+		}
+	}
+	x = x.levels[0].forward
+	if x == nil || !r.lteMax(x.score) {
+		return nil
+	}
+	return x
+}
+
+func (sl *skiplist) lastInRange(r *ScoreRange) *node {
+	if !sl.isInRange(r) {
+		return nil
+	}
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.levels[i].forward; f != nil && r.lteMax(f.score); f = x.levels[i].forward {
+			x = f
+		}
+	}
+	if x == sl.header || !r.gteMin(x.score) {
+		return nil
+	}
+	return x
+}
+
+func (sl *skiplist) isInLexRange(r *LexRange) bool {
+	if r.empty() {
+		return false
+	}
+	if sl.tail == nil || !r.gteMin(sl.tail.member) {
+		return false
+	}
+	f := sl.first()
+	return f != nil && r.lteMax(f.member)
+}
+
+func (sl *skiplist) firstInLexRange(r *LexRange) *node {
+	if !sl.isInLexRange(r) {
+		return nil
+	}
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.levels[i].forward; f != nil && !r.gteMin(f.member); f = x.levels[i].forward {
+			x = f
+		}
+	}
+	x = x.levels[0].forward
+	if x == nil || !r.lteMax(x.member) {
+		return nil
+	}
+	return x
+}
+
+func (sl *skiplist) lastInLexRange(r *LexRange) *node {
+	if !sl.isInLexRange(r) {
+		return nil
+	}
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.levels[i].forward; f != nil && r.lteMax(f.member); f = x.levels[i].forward {
+			x = f
+		}
+	}
+	if x == sl.header || !r.gteMin(x.member) {
+		return nil
+	}
+	return x
+}
+
+// deleteRangeByScore removes the nodes in r; it returns how many and the
+// bytes freed.
+func (sl *skiplist) deleteRangeByScore(r *ScoreRange) (int, int) {
+	var update [maxLevel]*node
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.levels[i].forward; f != nil && !r.gteMin(f.score); f = x.levels[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	x = x.levels[0].forward
+	n, freed := 0, 0
+	for x != nil && r.lteMax(x.score) {
+		next := x.levels[0].forward
+		freed += sl.remove(x, &update)
+		n++
+		x = next
+	}
+	return n, freed
+}
+
+func (sl *skiplist) deleteRangeByLex(r *LexRange) (int, int) {
+	var update [maxLevel]*node
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for f := x.levels[i].forward; f != nil && !r.gteMin(f.member); f = x.levels[i].forward {
+			x = f
+		}
+		update[i] = x
+	}
+	x = x.levels[0].forward
+	n, freed := 0, 0
+	for x != nil && r.lteMax(x.member) {
+		next := x.levels[0].forward
+		freed += sl.remove(x, &update)
+		n++
+		x = next
+	}
+	return n, freed
+}
+
+// deleteRangeByRank removes the nodes of 1-based ranks start..end.
+func (sl *skiplist) deleteRangeByRank(start, end int) (int, int) {
+	var update [maxLevel]*node
+	traversed := 0
+	x := sl.header
+	for i := sl.level - 1; i >= 0; i-- {
+		for x.levels[i].forward != nil && traversed+x.levels[i].span < start {
+			traversed += x.levels[i].span
+			x = x.levels[i].forward
+		}
+		update[i] = x
+	}
+	traversed++
+	x = x.levels[0].forward
+	n, freed := 0, 0
+	for x != nil && traversed <= end {
+		next := x.levels[0].forward
+		freed += sl.remove(x, &update)
+		n++
+		traversed++
+		x = next
+	}
+	return n, freed
+}
+
+// appender builds a skiplist from entries given in order, in O(1) each.
+type appender struct {
+	sl   *skiplist
+	last [maxLevel]*node
+	rank [maxLevel]int // rank of last[i]
+}
+
+func newAppender(sl *skiplist) *appender {
+	a := &appender{sl: sl}
+	for i := range a.last {
+		a.last[i] = sl.header
+	}
+	return a
+}
+
+// add appends (score, member), which must order after every node so far;
+// it returns the bytes allocated.
+func (a *appender) add(score float64, member string) int {
+	sl := a.sl
+	lvl := randomLevel()
+	x := newNode(lvl, score, member)
+	if lvl > sl.level {
+		sl.level = lvl
+	}
+	r := sl.length + 1
+	for i := 0; i < lvl; i++ {
+		a.last[i].levels[i].forward = x
+		a.last[i].levels[i].span = r - a.rank[i]
+		a.last[i] = x
+		a.rank[i] = r
+	}
+	if sl.tail != nil {
+		x.backward = sl.tail
+	}
+	sl.tail = x
+	sl.length++
+	sl.dict[member] = x
+	x.idx = len(sl.nodes)
+	sl.nodes = append(sl.nodes, x)
+	return nodeMem(lvl)
+}
+
+// finish sets the spans of the links that end the list: Redis keeps, for
+// a level's last node, span = the nodes after it.
+func (a *appender) finish() {
+	sl := a.sl
+	for i := 0; i < sl.level; i++ {
+		if a.last[i] != sl.header || i < maxLevel {
+			a.last[i].levels[i].span = sl.length - a.rank[i]
+		}
+	}
+}
