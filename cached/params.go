@@ -178,7 +178,12 @@ func (s *Server) coreParams() []*Param {
 	// Redis's list, in its order, then cached's own policies.
 	policyNames := "volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, allkeys-fifo, volatile-fifo"
 	return []*Param{
-		MemoryParam("maxmemory", 0, math.MaxInt64, ks.MaxMemory, ks.SetMaxMemory),
+		MemoryParam("maxmemory", 0, math.MaxInt64, ks.MaxMemory, func(n int64) {
+			ks.SetMaxMemory(n)
+			if s.ln != nil { // running: follow the new limit
+				s.applyMemoryLimit()
+			}
+		}),
 		{Name: "maxmemory-policy", Get: func() string { return ks.Policy().String() }, Set: func(v string) error {
 			p, ok := store.ParsePolicy(strings.ToLower(v))
 			if !ok {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -111,6 +112,11 @@ type Server struct {
 	// family holds command families' server-wide state (see Family);
 	// written only while New builds the server, read-only afterwards.
 	family map[any]any
+
+	// memLimitPrev is the Go memory limit before Start (restored by
+	// Shutdown); memLimitSet says whether this server changed it.
+	memLimitPrev int64
+	memLimitSet  bool
 
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
@@ -219,6 +225,8 @@ func (s *Server) Start(ctx context.Context) error {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
 	}
 	s.ln = ln
+	s.memLimitPrev = debug.SetMemoryLimit(-1)
+	s.applyMemoryLimit()
 	bg, cancel := context.WithCancel(context.Background())
 	s.bgCancel = cancel
 	s.bgDone = make(chan struct{})
@@ -405,7 +413,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.saveOnShutdown(); err != nil {
 		errs = append(errs, err)
 	}
+	if s.memLimitSet {
+		debug.SetMemoryLimit(s.memLimitPrev)
+	}
 	return errors.Join(errs...)
+}
+
+// applyMemoryLimit bounds the process's memory when maxmemory is set: the
+// Go collector is told to keep the heap under 1.5 x maxmemory + 64 MB
+// (garbage included), so RSS stays near what maxmemory promises instead of
+// the default GC's 2 x live heap. The limit is process-wide: under anvil
+// up it applies to every daemon of the process (which only makes the
+// collector run more often as the heap nears it).
+func (s *Server) applyMemoryLimit() {
+	mm := s.ks.MaxMemory()
+	if mm <= 0 {
+		if s.memLimitSet {
+			debug.SetMemoryLimit(s.memLimitPrev)
+			s.memLimitSet = false
+		}
+		return
+	}
+	debug.SetMemoryLimit(mm + mm/2 + 64<<20)
+	s.memLimitSet = true
 }
 
 // saveOnShutdown writes a snapshot when persistence is on (not built yet:
