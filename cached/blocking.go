@@ -170,10 +170,7 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 		c.tick = s.mono() // blocked time is not the command's run time
 		c.blockActive = req
 		c.lock(cmd, args)
-		func() {
-			defer c.recoverPanic(cmd)
-			cmd.Handler(c, args)
-		}()
+		c.runHandler(cmd, args)
 		c.unlock()
 	}
 }

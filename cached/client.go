@@ -490,10 +490,7 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		c.lastCmd.Store(&cmd.fullName)
 	}
 	c.lock(cmd, args)
-	func() {
-		defer c.recoverPanic(cmd)
-		cmd.Handler(c, args)
-	}()
+	c.runHandler(cmd, args)
 	c.unlock()
 	if c.block != nil {
 		c.waitBlocked(cmd, args)
@@ -546,6 +543,13 @@ func (c *Client) unlock() {
 	if !c.inExec {
 		c.ls.Unlock()
 	}
+}
+
+// runHandler calls the handler; a panic becomes an error reply (the
+// caller still unlocks).
+func (c *Client) runHandler(cmd *Command, args [][]byte) {
+	defer c.recoverPanic(cmd)
+	cmd.Handler(c, args)
 }
 
 // recoverPanic turns a handler panic into an error reply and a closed

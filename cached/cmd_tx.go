@@ -104,10 +104,7 @@ func cmdExec(c *Client, args [][]byte) {
 	for _, q := range m.cmds {
 		c.cmd = q.cmd
 		c.failed = false
-		func() {
-			defer c.recoverPanic(q.cmd)
-			q.cmd.Handler(c, q.args)
-		}()
+		c.runHandler(q.cmd, q.args)
 		if req := c.block; req != nil {
 			// A blocking command must not block inside EXEC; one that
 			// asked anyway times out at once.

@@ -121,6 +121,21 @@ func (cmd *Command) keyPositions(args [][]byte, dst []int) []int {
 type Table struct {
 	byName map[string]*Command
 	list   []*Command // in registration order
+	// fast finds a command by its name's length and first letter, then
+	// a case-insensitive compare: no hashing, no lowercased copy.
+	fast [32][27][]*Command
+}
+
+func fastIndex(name []byte) (int, int, bool) {
+	if len(name) == 0 || len(name) >= 32 {
+		return 0, 0, false
+	}
+	c := name[0] | 0x20 // ASCII lowercase
+	l := 26
+	if c >= 'a' && c <= 'z' {
+		l = int(c - 'a')
+	}
+	return len(name), l, true
 }
 
 // newTable indexes cmds. A duplicate name is a programming error.
@@ -142,6 +157,9 @@ func newTable(families ...[]*Command) *Table {
 			}
 			t.byName[cmd.Name] = cmd
 			t.list = append(t.list, cmd)
+			if n, l, ok := fastIndex([]byte(cmd.Name)); ok {
+				t.fast[n][l] = append(t.fast[n][l], cmd)
+			}
 		}
 	}
 	return t
@@ -150,6 +168,14 @@ func newTable(families ...[]*Command) *Table {
 // lookup finds the command args name, lowercasing without allocating for
 // names up to 32 bytes.
 func (t *Table) lookup(name []byte) *Command {
+	if n, l, ok := fastIndex(name); ok {
+		for _, cmd := range t.fast[n][l] {
+			if EqualFold(name, cmd.Name) {
+				return cmd
+			}
+		}
+		return nil
+	}
 	var buf [32]byte
 	if len(name) <= len(buf) {
 		lower := buf[:len(name)]

@@ -34,14 +34,18 @@ func (ks *Keyspace) initAccess(e *Entry, now int64) {
 	e.lfu = lfuMinutes(now)<<8 | lfuInitVal
 }
 
-// touchAccess updates the LRU clock and the LFU counter of e, as Redis
-// does on every access (both are kept, so a policy change at runtime
-// finds data for either).
+// touchAccess updates, as Redis does on every access, the LFU counter
+// under an LFU policy and the LRU clock under any other (so after a
+// policy change at runtime the new data takes a while to build up, as
+// OBJECT FREQ's error says).
 func (ks *Keyspace) touchAccess(e *Entry, now int64) {
+	if Policy(ks.evict.policy.Load()).IsLFU() {
+		c := ks.lfuDecr(e, now)
+		c = ks.lfuLogIncr(c)
+		e.lfu = lfuMinutes(now)<<8 | c
+		return
+	}
 	e.atime = lruClock(now)
-	c := ks.lfuDecr(e, now)
-	c = ks.lfuLogIncr(c)
-	e.lfu = lfuMinutes(now)<<8 | c
 }
 
 // lfuDecr is the counter after the decay since its last decrement time.

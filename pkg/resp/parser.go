@@ -144,6 +144,17 @@ func (p *Parser) maxBulk() int64 {
 // the arguments Next returned before. It returns ErrQueryBufferLimit,
 // without reading, when the unfinished request has outgrown the limit.
 func (p *Parser) Fill(rd io.Reader) (int, error) {
+	if err := p.prepare(); err != nil {
+		return 0, err
+	}
+	n, err := rd.Read(p.buf[p.w:])
+	p.w += n
+	p.batch = p.w - p.r
+	return n, err
+}
+
+// prepare checks the limit and makes room for the next read.
+func (p *Parser) prepare() error {
 	if p.r == p.w {
 		p.r, p.w = 0, 0
 		if cap(p.buf) > shrinkOver {
@@ -151,7 +162,7 @@ func (p *Parser) Fill(rd io.Reader) (int, error) {
 		}
 	}
 	if p.w-p.r+len(p.spans)*16 > p.maxQuery() {
-		return 0, ErrQueryBufferLimit
+		return ErrQueryBufferLimit
 	}
 	want := minRead
 	if p.inMulti && p.bulkLen >= 0 {
@@ -175,10 +186,7 @@ func (p *Parser) Fill(rd io.Reader) (int, error) {
 		}
 	}
 	p.buf = p.buf[:cap(p.buf)]
-	n, err := rd.Read(p.buf[p.w:])
-	p.w += n
-	p.batch = p.w - p.r
-	return n, err
+	return nil
 }
 
 // BatchLen is the number of unread bytes the buffer held right after the
@@ -191,10 +199,12 @@ func (p *Parser) BatchLen() int { return p.batch }
 // earlier arguments.
 func (p *Parser) Feed(data []byte) error {
 	for len(data) > 0 {
-		n, err := p.Fill(bytes.NewReader(data))
-		if err != nil && err != io.EOF {
+		if err := p.prepare(); err != nil {
 			return err
 		}
+		n := copy(p.buf[p.w:], data)
+		p.w += n
+		p.batch = p.w - p.r
 		data = data[n:]
 	}
 	return nil

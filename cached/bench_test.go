@@ -1,0 +1,82 @@
+package cached
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anvilstack/anvil/pkg/daemon"
+	"github.com/anvilstack/anvil/pkg/daemontest"
+	"github.com/anvilstack/anvil/pkg/resp"
+)
+
+// discardConn is a net.Conn whose writes vanish: it lets benchmarks and
+// allocation tests run the whole command path (parse, dispatch, locks,
+// handler, reply, flush) without a network.
+type discardConn struct{ written int }
+
+func (c *discardConn) Read([]byte) (int, error)         { return 0, io.EOF }
+func (c *discardConn) Write(b []byte) (int, error)      { c.written += len(b); return len(b), nil }
+func (c *discardConn) Close() error                     { return nil }
+func (c *discardConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *discardConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *discardConn) SetDeadline(time.Time) error      { return nil }
+func (c *discardConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *discardConn) SetWriteDeadline(time.Time) error { return nil }
+
+func benchServer(tb testing.TB) *Server {
+	tb.Helper()
+	cfg := daemontest.Config(tb, Spec())
+	s, err := New(cfg, daemon.Env{Name: "cached", Log: daemontest.Logger(tb)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
+// runBatch feeds one batch of requests to c and processes it as the
+// connection loop does.
+func runBatch(tb testing.TB, c *Client, batch []byte) {
+	if err := c.p.Feed(batch); err != nil {
+		tb.Fatal(err)
+	}
+	c.now = time.Now().UnixMilli()
+	c.tick = c.srv.mono()
+	if !c.processInput() {
+		tb.Fatal("connection closed")
+	}
+}
+
+func BenchmarkCommand(b *testing.B) {
+	for _, cmd := range []string{"GET", "SET"} {
+		for _, size := range []int{16, 1024} {
+			for _, pipeline := range []int{1, 16} {
+				b.Run(fmt.Sprintf("cmd=%s/value=%d/pipeline=%d", cmd, size, pipeline), func(b *testing.B) {
+					s := benchServer(b)
+					conn := &discardConn{}
+					c := s.newClient(conn)
+					val := strings.Repeat("x", size)
+					var batch []byte
+					for i := range pipeline {
+						key := fmt.Sprintf("key:%06d", i)
+						if cmd == "GET" {
+							runBatch(b, c, resp.AppendCommandString(nil, "SET", key, val))
+							batch = resp.AppendCommandString(batch, "GET", key)
+						} else {
+							batch = resp.AppendCommandString(batch, "SET", key, val)
+						}
+					}
+					b.ReportAllocs()
+					b.SetBytes(int64(len(batch)))
+					for b.Loop() {
+						runBatch(b, c, batch)
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*pipeline), "ns/cmd")
+				})
+			}
+		}
+	}
+}
