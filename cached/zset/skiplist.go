@@ -197,7 +197,9 @@ func (sl *skiplist) insert(score float64, member string) (*node, int) {
 	x.idx = len(sl.nodes)
 	c := cap(sl.nodes)
 	sl.nodes = append(sl.nodes, x)
-	mem += (cap(sl.nodes) - c) * ptrSize
+	if cap(sl.nodes) != c {
+		mem += allocSize(cap(sl.nodes)*ptrSize) - allocSize(c*ptrSize)
+	}
 	return x, mem
 }
 
@@ -247,7 +249,7 @@ func (sl *skiplist) afterRemove() int {
 		ns := make([]*node, len(sl.nodes), len(sl.nodes)*2)
 		copy(ns, sl.nodes)
 		sl.nodes = ns
-		delta += (cap(ns) - c) * ptrSize
+		delta += allocSize(cap(ns)*ptrSize) - allocSize(c*ptrSize)
 	}
 	if sl.dictCap > 64 && len(sl.dict) < sl.dictCap/8 {
 		d := make(map[string]*node, len(sl.dict))
@@ -264,15 +266,13 @@ func (sl *skiplist) afterRemove() int {
 
 // growDict accounts for the map's growth after an insert.
 func (sl *skiplist) growDict() int {
-	if len(sl.dict) <= sl.dictCap*7/8 && sl.dictCap >= 8 {
-		return 0
-	}
-	if len(sl.dict) <= 8 && sl.dictCap >= 8 {
+	need := mapCapFor(len(sl.dict))
+	if need <= sl.dictCap {
 		return 0
 	}
 	old := mapMem(sl.dictCap)
-	sl.dictCap = mapCapFor(len(sl.dict))
-	return mapMem(sl.dictCap) - old
+	sl.dictCap = need
+	return mapMem(need) - old
 }
 
 // delete removes the node of (score, member), which must exist.
@@ -321,7 +321,7 @@ func (sl *skiplist) rank(score float64, member string) int {
 			r += x.levels[i].span
 			x = f
 		}
-		if x != sl.header && x.member == member {
+		if x != sl.header && x.score == score && x.member == member {
 			return r
 		}
 	}
@@ -551,8 +551,6 @@ func (a *appender) add(score float64, member string) int {
 func (a *appender) finish() {
 	sl := a.sl
 	for i := 0; i < sl.level; i++ {
-		if a.last[i] != sl.header || i < maxLevel {
-			a.last[i].levels[i].span = sl.length - a.rank[i]
-		}
+		a.last[i].levels[i].span = sl.length - a.rank[i]
 	}
 }
