@@ -80,3 +80,29 @@ func BenchmarkCommand(b *testing.B) {
 		}
 	}
 }
+
+// SET of random keys with 1 KB values into a full cache: every new key
+// evicts one (allkeys-lru), as cache-bench.sh's eviction test does.
+func BenchmarkSetEvict(b *testing.B) {
+	s := benchServer(b)
+	s.ks.SetMaxMemory(16 << 20)
+	s.ks.SetPolicy(1) // allkeys-lru
+	c := s.newClient(&discardConn{})
+	val := strings.Repeat("x", 1024)
+	batches := make([][]byte, 4096)
+	for i := range batches {
+		for j := range 16 {
+			batches[i] = resp.AppendCommandString(batches[i], "SET", fmt.Sprintf("key:%07d", (i*16+j)*7919%1000000), val)
+		}
+	}
+	for _, batch := range batches { // fill the cache
+		runBatch(b, c, batch)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		runBatch(b, c, batches[i%len(batches)])
+		i++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*16), "ns/cmd")
+}

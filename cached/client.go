@@ -410,6 +410,15 @@ func (c *Client) dispatch(args [][]byte) {
 	if s.ks.MaxMemory() > 0 && !c.noEvict {
 		ok := s.ks.Evict(c.now)
 		denyOOM := cmd.Flags&FlagDenyOOM != 0 || (cmd.Name == "exec" && c.multi != nil && c.multi.flags&FlagDenyOOM != 0)
+		// Queuing in MULTI takes memory too: over the limit only EXEC,
+		// DISCARD, QUIT and RESET go through, as in Redis.
+		if c.multi != nil && !denyOOM {
+			switch cmd.fullName {
+			case "exec", "discard", "quit", "reset":
+			default:
+				denyOOM = true
+			}
+		}
 		if !ok && denyOOM && s.ks.OverLimit() {
 			c.reject(ErrOOM)
 			return
@@ -437,6 +446,13 @@ func (cmd *Command) runsInMulti() bool {
 func (c *Client) Reject(msg string) { c.reject(msg) }
 
 func (c *Client) reject(msg string) {
+	if c.multi != nil && c.cmd != nil && c.cmd.fullName == "exec" {
+		// A refused EXEC (OOM) aborts the transaction, saying why.
+		c.discardMulti()
+		c.ReplyError("EXECABORT Transaction discarded because of: " + msg)
+		c.cmd.stats.rejected.Add(1)
+		return
+	}
 	c.ReplyError(msg)
 	if c.multi != nil {
 		c.multi.dirty = true

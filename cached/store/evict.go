@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Policy is a maxmemory-policy.
@@ -63,7 +64,8 @@ const (
 type poolEntry struct {
 	score uint64 // higher is evicted first
 	db    int
-	key   string
+	e     *Entry // identifies the candidate (entries are never reused)
+	key   string // e's key: a string is immutable, so it stays valid
 }
 
 // evictor holds the maxmemory settings and Redis's eviction pool: the best
@@ -232,7 +234,7 @@ func (ks *Keyspace) populate(p Policy, now int64) bool {
 			} else {
 				e = list[rand.IntN(len(list))]
 			}
-			ev.offer(ks.score(p, e, now), db.id, e.key)
+			ev.offer(ks.score(p, e, now), db.id, e)
 		}
 		sh.mu.Unlock()
 	}
@@ -240,12 +242,11 @@ func (ks *Keyspace) populate(p Policy, now int64) bool {
 }
 
 // offer inserts a candidate into the pool, kept sorted by ascending score.
-func (ev *evictor) offer(score uint64, db int, key string) {
+func (ev *evictor) offer(score uint64, db int, e *Entry) {
 	pool := ev.pool
 	for i := range pool {
-		if pool[i].db == db && pool[i].key == key {
-			pool[i].score = score // seen again: refresh, keep the order roughly right
-			return
+		if pool[i].e == e {
+			return // already a candidate
 		}
 	}
 	k := 0
@@ -257,16 +258,14 @@ func (ev *evictor) offer(score uint64, db int, key string) {
 			return // worse than everything we hold
 		}
 		copy(pool[:k-1], pool[1:k]) // drop the worst candidate
-		pool[k-1] = poolEntry{score, db, stringsClone(key)}
+		pool[k-1] = poolEntry{score, db, e, e.key}
 		return
 	}
 	pool = append(pool, poolEntry{})
 	copy(pool[k+1:], pool[k:])
-	pool[k] = poolEntry{score, db, stringsClone(key)}
+	pool[k] = poolEntry{score, db, e, e.key}
 	ev.pool = pool
 }
-
-func stringsClone(s string) string { return string([]byte(s)) }
 
 func (ks *Keyspace) evictFromPool(p Policy, now int64) bool {
 	ev := &ks.evict
@@ -275,13 +274,13 @@ func (ks *Keyspace) evictFromPool(p Policy, now int64) bool {
 	}
 	for len(ev.pool) > 0 {
 		c := ev.pool[len(ev.pool)-1]
+		ev.pool[len(ev.pool)-1] = poolEntry{}
 		ev.pool = ev.pool[:len(ev.pool)-1]
 		db := ks.dbs[c.db]
-		key := []byte(c.key)
-		sh := db.ShardOf(key)
+		sh := db.ShardOf(unsafeBytes(c.key))
 		sh.mu.Lock()
 		e := sh.m[c.key]
-		if e == nil || (p.volatile() && e.expire == 0) {
+		if e == nil || e != c.e || (p.volatile() && e.expire == 0) {
 			sh.mu.Unlock()
 			continue // gone, or no longer a candidate
 		}
@@ -300,3 +299,5 @@ func (sh *Shard) evictEntry(e *Entry) {
 	sh.modified(key)
 	sh.db.ks.observer.KeyEvent(ClassEvicted, "evicted", sh.db.id, key)
 }
+
+func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
