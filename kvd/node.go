@@ -169,7 +169,7 @@ func (s *Service) Start(ctx context.Context) (err error) {
 		return err
 	}
 	s.log = s.log.With("node", s.name)
-	if s.db, err = pebblestore.Open(s.dataPath("db"), pebblestore.Options{FS: s.opts.FS, Log: s.log.With("component", "pebble")}); err != nil {
+	if s.db, err = pebblestore.Open(s.dataPath("db"), pebblestore.Options{FS: s.opts.FS, Log: s.log.With("component", "pebble"), SyncInterval: s.cfg.Tuning.SyncInterval}); err != nil {
 		return err
 	}
 	undo = append(undo, func() { s.db.Close() })

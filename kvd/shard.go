@@ -68,7 +68,10 @@ func (s *Service) raftConfig(id string) *raft.Config {
 	c.HeartbeatTimeout = t.HeartbeatTimeout
 	c.ElectionTimeout = t.ElectionTimeout
 	c.LeaderLeaseTimeout = t.LeaderLeaseTimeout
-	c.CommitTimeout = min(50*time.Millisecond, t.HeartbeatTimeout/2)
+	// Followers learn the commit index with the next append or after
+	// CommitTimeout; nothing waits on that but stale reads on followers,
+	// and with many groups the idle appends add up.
+	c.CommitTimeout = t.HeartbeatTimeout / 2
 	c.SnapshotThreshold = t.SnapshotThreshold
 	c.TrailingLogs = t.TrailingLogs
 	c.SnapshotInterval = t.SnapshotInterval

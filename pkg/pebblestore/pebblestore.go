@@ -15,6 +15,7 @@ import (
 	"io"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -31,6 +32,10 @@ type Options struct {
 	Log *slog.Logger
 	// CacheBytes is the block cache size; 0 means 64 MiB.
 	CacheBytes int64
+	// SyncInterval is the least time between two WAL fsyncs: synced
+	// commits arriving meanwhile wait and share the next one (group
+	// commit bounded by time). 0 syncs as soon as asked.
+	SyncInterval time.Duration
 }
 
 // FS is an in-memory file system that can simulate a crash: CrashClone
@@ -75,6 +80,10 @@ func Open(dir string, o Options) (*DB, error) {
 	// every level.
 	for i := range opts.Levels {
 		opts.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	if o.SyncInterval > 0 {
+		iv := o.SyncInterval
+		opts.WALMinSyncInterval = func() time.Duration { return iv }
 	}
 	if o.FS != nil {
 		opts.FS = o.FS.mem
