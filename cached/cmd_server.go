@@ -52,7 +52,7 @@ func serverCommands() []*Command {
 			}},
 		{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands.", Complexity: "Depends on subcommand.",
 			Subcommands: []*Command{
-				{Name: "usage", Arity: -3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, Handler: cmdMemoryUsage, Group: "server", Since: "4.0.0", Summary: "Estimates the memory usage of a key.", Complexity: "O(N) where N is the number of samples."},
+				{Name: "usage", Arity: -3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, KeySpecs: []string{"RO"}, Handler: cmdMemoryUsage, Group: "server", Since: "4.0.0", Summary: "Estimates the memory usage of a key.", Complexity: "O(N) where N is the number of samples."},
 				{Name: "stats", Arity: 2, Handler: cmdMemoryStats, Group: "server", Since: "4.0.0", Summary: "Returns details about memory usage.", Complexity: "O(1)"},
 				{Name: "doctor", Arity: 2, Handler: cmdMemoryDoctor, Group: "server", Since: "4.0.0", Summary: "Outputs a memory problems report.", Complexity: "O(1)"},
 				{Name: "purge", Arity: 2, Handler: cmdMemoryPurge, Group: "server", Since: "4.0.0", Summary: "Asks the allocator to release memory.", Complexity: "Depends on how much memory is allocated, could be slow"},
@@ -60,10 +60,10 @@ func serverCommands() []*Command {
 			}},
 		{Name: "object", Arity: -2, Group: "generic", Since: "2.2.3", Summary: "A container for object introspection commands.", Complexity: "Depends on subcommand.",
 			Subcommands: []*Command{
-				{Name: "encoding", Arity: 3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, Handler: cmdObjectEncoding, Group: "generic", Since: "2.2.3", Summary: "Returns the internal encoding of a Redis object.", Complexity: "O(1)"},
-				{Name: "freq", Arity: 3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, Handler: cmdObjectFreq, Group: "generic", Since: "4.0.0", Summary: "Returns the logarithmic access frequency counter of a Redis object.", Complexity: "O(1)"},
-				{Name: "idletime", Arity: 3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, Handler: cmdObjectIdleTime, Group: "generic", Since: "2.2.3", Summary: "Returns the time since the last access to a Redis object.", Complexity: "O(1)"},
-				{Name: "refcount", Arity: 3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, Handler: cmdObjectRefCount, Group: "generic", Since: "2.2.3", Summary: "Returns the reference count of a value of a key.", Complexity: "O(1)"},
+				{Name: "encoding", Arity: 3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, KeySpecs: []string{"RO"}, Handler: cmdObjectEncoding, Group: "generic", Since: "2.2.3", Summary: "Returns the internal encoding of a Redis object.", Complexity: "O(1)"},
+				{Name: "freq", Arity: 3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, KeySpecs: []string{"RO"}, Handler: cmdObjectFreq, Group: "generic", Since: "4.0.0", Summary: "Returns the logarithmic access frequency counter of a Redis object.", Complexity: "O(1)"},
+				{Name: "idletime", Arity: 3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, KeySpecs: []string{"RO"}, Handler: cmdObjectIdleTime, Group: "generic", Since: "2.2.3", Summary: "Returns the time since the last access to a Redis object.", Complexity: "O(1)"},
+				{Name: "refcount", Arity: 3, Flags: FlagReadOnly, First: 2, Last: 2, Step: 1, KeySpecs: []string{"RO"}, Handler: cmdObjectRefCount, Group: "generic", Since: "2.2.3", Summary: "Returns the reference count of a value of a key.", Complexity: "O(1)"},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdObjectHelp, Group: "generic", Since: "6.2.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
 			}},
 		{Name: "slowlog", Arity: -2, Group: "server", Since: "2.2.12", Summary: "A container for slow log commands.", Complexity: "Depends on subcommand.",
@@ -694,14 +694,14 @@ func commandGetKeys(c *Client, args [][]byte, withFlags bool) {
 		return
 	}
 	c.ReplyArray(len(pos))
-	for _, i := range pos {
+	for k, i := range pos {
 		if !withFlags {
 			c.ReplyBulk(sub[i])
 			continue
 		}
 		c.ReplyArray(2)
 		c.ReplyBulk(sub[i])
-		flags := keyFlags(cmd)
+		flags := keyFlags(cmd, sub, k)
 		c.ReplySet(len(flags))
 		for _, f := range flags {
 			c.ReplySimple(f)
@@ -709,13 +709,30 @@ func commandGetKeys(c *Client, args [][]byte, withFlags bool) {
 	}
 }
 
-// keyFlags are the key-spec flags COMMAND GETKEYSANDFLAGS reports,
-// derived from the command's flags.
-func keyFlags(cmd *Command) []string {
-	if cmd.Flags&FlagWrite != 0 {
-		return []string{"RW", "access", "update"}
+// keyFlags are the key-spec flags COMMAND GETKEYSANDFLAGS reports for the
+// k-th key of args: the command's KeySpecs (the last one repeats), or
+// flags derived from the command's when it declares none.
+func keyFlags(cmd *Command, args [][]byte, k int) []string {
+	if len(cmd.KeySpecs) == 0 {
+		if cmd.Flags&FlagWrite != 0 {
+			return []string{"RW", "access", "update"}
+		}
+		return []string{"RO", "access"}
 	}
-	return []string{"RO", "access"}
+	spec := cmd.KeySpecs[min(k, len(cmd.KeySpecs)-1)]
+	if cmd.fullName == "set" && !hasArg(args[3:], "get") {
+		spec = "OW update" // SET's flags vary: without GET it does not read
+	}
+	return strings.Fields(spec)
+}
+
+func hasArg(args [][]byte, word string) bool {
+	for _, a := range args {
+		if EqualFold(a, word) {
+			return true
+		}
+	}
+	return false
 }
 
 func cmdLatencyHistogram(c *Client, args [][]byte) {

@@ -20,7 +20,7 @@ func transactionCommands() []*Command {
 			Group: "transactions", Since: "1.2.0", Summary: "Executes all commands in a transaction.", Complexity: "Depends on commands in the transaction"},
 		{Name: "discard", Arity: 1, Flags: f, Handler: cmdDiscard,
 			Group: "transactions", Since: "2.0.0", Summary: "Discards a transaction.", Complexity: "O(N), when N is the number of queued commands"},
-		{Name: "watch", Arity: -2, Flags: f, First: 1, Last: -1, Step: 1, Handler: cmdWatch,
+		{Name: "watch", Arity: -2, Flags: f, First: 1, Last: -1, Step: 1, KeySpecs: []string{"RO"}, Handler: cmdWatch,
 			Group: "transactions", Since: "2.2.0", Summary: "Monitors changes to keys to determine the execution of a transaction.", Complexity: "O(1) for every key."},
 		{Name: "unwatch", Arity: 1, Flags: f, Handler: cmdUnwatch,
 			Group: "transactions", Since: "2.2.0", Summary: "Forgets about watched keys of a transaction.", Complexity: "O(1)"},

@@ -72,6 +72,11 @@ type Command struct {
 	// and Step cannot say it (a numkeys argument); it may return nil for
 	// malformed arguments, and the handler then replies the error.
 	Keys func(args [][]byte) []int
+	// KeySpecs are the flags of each key argument as COMMAND
+	// GETKEYSANDFLAGS reports them ("RW access update", "RO", "OW insert",
+	// "RM delete"), copied from Redis's command json; the last one applies
+	// to the remaining keys.
+	KeySpecs []string
 	// Lock adds to ls the shards the command needs when keys live in
 	// another database (MOVE, COPY ... DB); it replaces the key positions.
 	Lock func(c *Client, args [][]byte, ls *store.LockSet)

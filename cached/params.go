@@ -128,9 +128,16 @@ func BoolParam(name string, get func() bool, set func(bool) error) *Param {
 	return p
 }
 
-// fixed is an immutable parameter with a constant value.
+// fixed is a parameter cached cannot change at runtime (Redis can for
+// some: port, bind). Setting it to the value it has is accepted, as a
+// client restoring a config it read would do; any other value is refused.
 func fixed(name, value string) *Param {
-	return &Param{Name: name, Get: func() string { return value }}
+	return &Param{Name: name, Get: func() string { return value }, Set: func(v string) error {
+		if v != value {
+			return errors.New("can't set immutable config")
+		}
+		return nil
+	}}
 }
 
 // valueParam is a mutable parameter with no effect but being reported
@@ -240,7 +247,7 @@ func (s *Server) coreParams() []*Param {
 				s.notifyFlags.Store(uint32(f))
 				return nil
 			}},
-		IntParam("hz", 1, 500, func() int64 { return int64(s.cfg.Hz) }, nil),
+		IntParam("hz", 1, 500, s.hz.Load, s.hz.Store),
 		IntParam("slowlog-log-slower-than", -1, math.MaxInt64, s.slowlog.slowerThan.Load, s.slowlog.slowerThan.Store),
 		IntParam("slowlog-max-len", 0, math.MaxInt64, func() int64 { mu.Lock(); defer mu.Unlock(); return slowlogMaxLen },
 			func(n int64) {
@@ -248,7 +255,12 @@ func (s *Server) coreParams() []*Param {
 				s.slowlog.setParams(s.slowlog.slowerThan.Load(), int(n))
 			}),
 		IntParam("latency-monitor-threshold", 0, math.MaxInt64, s.latency.threshold.Load, s.latency.threshold.Store),
-		IntParam("port", 0, 65535, func() int64 { return int64(s.port()) }, nil),
+		{Name: "port", Get: func() string { return strconv.Itoa(s.port()) }, Set: func(v string) error {
+			if v != strconv.Itoa(s.port()) {
+				return errors.New("can't set immutable config")
+			}
+			return nil
+		}},
 		fixed("bind", s.bindHost()),
 		fixed("dir", s.cfg.DataDir),
 		fixed("dbfilename", "dump.rdb"),
@@ -273,7 +285,6 @@ func (s *Server) coreParams() []*Param {
 		s.reported("busy-reply-threshold", "5000", nil),
 		s.reported("repl-backlog-size", "1048576", nil),
 		s.reported("replica-read-only", "yes", yesNo),
-		s.reported("list-max-ziplist-size", "-2", nil),
 	}
 }
 

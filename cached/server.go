@@ -93,6 +93,7 @@ type Server struct {
 	requirePass      atomic.Pointer[string]
 	notifyFlags      atomic.Uint32
 	timeout          atomic.Int64 // ns, 0 = never
+	hz               atomic.Int64
 	maxClients       atomic.Int64
 	protoMaxBulkLen  atomic.Int64
 	queryBufferLimit atomic.Int64
@@ -194,6 +195,7 @@ func (s *Server) applyConfig(cfg Config) error {
 	s.requirePass.Store(&pass)
 	s.notifyFlags.Store(uint32(flags))
 	s.timeout.Store(int64(cfg.Timeout))
+	s.hz.Store(int64(cfg.Hz))
 	s.maxClients.Store(int64(cfg.MaxClients))
 	s.protoMaxBulkLen.Store(int64(cfg.ProtoMaxBulkLen))
 	s.queryBufferLimit.Store(int64(cfg.ClientQueryBufferLimit))
@@ -325,9 +327,8 @@ func (s *Server) Clients() []*Client {
 // clients once a second.
 func (s *Server) background(ctx context.Context) {
 	defer close(s.bgDone)
-	hz := max(s.cfg.Hz, 1)
+	hz := max(s.hz.Load(), 1)
 	period := time.Second / time.Duration(hz)
-	budget := period / 4 // Redis's 25% of CPU for the slow cycle
 	t := time.NewTicker(period)
 	defer t.Stop()
 	lastReap := time.Now()
@@ -336,6 +337,12 @@ func (s *Server) background(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
+			if h := max(s.hz.Load(), 1); h != hz { // CONFIG SET hz
+				hz = h
+				period = time.Second / time.Duration(hz)
+				t.Reset(period)
+			}
+			budget := period / 4 // Redis's 25% of CPU for the slow cycle
 			n := s.ks.ActiveExpireCycle(now.UnixMilli(), budget)
 			_ = n
 			if now.Sub(lastReap) >= time.Second {
