@@ -40,6 +40,7 @@ type paramTable struct {
 func (s *Server) paramFamilies() [][]*Param {
 	return [][]*Param{
 		s.coreParams(),
+		s.zsetParams(),
 	}
 }
 

@@ -191,14 +191,16 @@ type ScoreRange struct {
 	MinEx, MaxEx bool // exclusive bounds
 }
 
-func (r *ScoreRange) gteMin(v float64) bool {
+// GteMin reports whether v is above the lower bound.
+func (r *ScoreRange) GteMin(v float64) bool {
 	if r.MinEx {
 		return v > r.Min
 	}
 	return v >= r.Min
 }
 
-func (r *ScoreRange) lteMax(v float64) bool {
+// LteMax reports whether v is below the upper bound.
+func (r *ScoreRange) LteMax(v float64) bool {
 	if r.MaxEx {
 		return v < r.Max
 	}
@@ -206,7 +208,7 @@ func (r *ScoreRange) lteMax(v float64) bool {
 }
 
 // Contains reports whether v is in the range.
-func (r *ScoreRange) Contains(v float64) bool { return r.gteMin(v) && r.lteMax(v) }
+func (r *ScoreRange) Contains(v float64) bool { return r.GteMin(v) && r.LteMax(v) }
 
 func (r *ScoreRange) empty() bool {
 	return r.Min > r.Max || (r.Min == r.Max && (r.MinEx || r.MaxEx))
@@ -286,14 +288,16 @@ func cmpMember(m string, b *LexBound) int {
 	return 0
 }
 
-func (r *LexRange) gteMin(m string) bool {
+// GteMin reports whether m is above the lower bound.
+func (r *LexRange) GteMin(m string) bool {
 	if r.Min.Ex {
 		return cmpMember(m, &r.Min) > 0
 	}
 	return cmpMember(m, &r.Min) >= 0
 }
 
-func (r *LexRange) lteMax(m string) bool {
+// LteMax reports whether m is below the upper bound.
+func (r *LexRange) LteMax(m string) bool {
 	if r.Max.Ex {
 		return cmpMember(m, &r.Max) < 0
 	}
@@ -301,7 +305,7 @@ func (r *LexRange) lteMax(m string) bool {
 }
 
 // Contains reports whether member m is in the range.
-func (r *LexRange) Contains(m string) bool { return r.gteMin(m) && r.lteMax(m) }
+func (r *LexRange) Contains(m string) bool { return r.GteMin(m) && r.LteMax(m) }
 
 func (r *LexRange) empty() bool {
 	c := cmpLex(&r.Min, &r.Max)

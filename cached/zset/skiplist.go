@@ -353,11 +353,11 @@ func (sl *skiplist) isInRange(r *ScoreRange) bool {
 	if r.empty() {
 		return false
 	}
-	if sl.tail == nil || !r.gteMin(sl.tail.score) {
+	if sl.tail == nil || !r.GteMin(sl.tail.score) {
 		return false
 	}
 	f := sl.first()
-	return f != nil && r.lteMax(f.score)
+	return f != nil && r.LteMax(f.score)
 }
 
 func (sl *skiplist) firstInRange(r *ScoreRange) *node {
@@ -366,12 +366,12 @@ func (sl *skiplist) firstInRange(r *ScoreRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && !r.gteMin(f.score); f = x.levels[i].forward {
+		for f := x.levels[i].forward; f != nil && !r.GteMin(f.score); f = x.levels[i].forward {
 			x = f
 		}
 	}
 	x = x.levels[0].forward
-	if x == nil || !r.lteMax(x.score) {
+	if x == nil || !r.LteMax(x.score) {
 		return nil
 	}
 	return x
@@ -383,11 +383,11 @@ func (sl *skiplist) lastInRange(r *ScoreRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && r.lteMax(f.score); f = x.levels[i].forward {
+		for f := x.levels[i].forward; f != nil && r.LteMax(f.score); f = x.levels[i].forward {
 			x = f
 		}
 	}
-	if x == sl.header || !r.gteMin(x.score) {
+	if x == sl.header || !r.GteMin(x.score) {
 		return nil
 	}
 	return x
@@ -397,11 +397,11 @@ func (sl *skiplist) isInLexRange(r *LexRange) bool {
 	if r.empty() {
 		return false
 	}
-	if sl.tail == nil || !r.gteMin(sl.tail.member) {
+	if sl.tail == nil || !r.GteMin(sl.tail.member) {
 		return false
 	}
 	f := sl.first()
-	return f != nil && r.lteMax(f.member)
+	return f != nil && r.LteMax(f.member)
 }
 
 func (sl *skiplist) firstInLexRange(r *LexRange) *node {
@@ -410,12 +410,12 @@ func (sl *skiplist) firstInLexRange(r *LexRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && !r.gteMin(f.member); f = x.levels[i].forward {
+		for f := x.levels[i].forward; f != nil && !r.GteMin(f.member); f = x.levels[i].forward {
 			x = f
 		}
 	}
 	x = x.levels[0].forward
-	if x == nil || !r.lteMax(x.member) {
+	if x == nil || !r.LteMax(x.member) {
 		return nil
 	}
 	return x
@@ -427,11 +427,11 @@ func (sl *skiplist) lastInLexRange(r *LexRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && r.lteMax(f.member); f = x.levels[i].forward {
+		for f := x.levels[i].forward; f != nil && r.LteMax(f.member); f = x.levels[i].forward {
 			x = f
 		}
 	}
-	if x == sl.header || !r.gteMin(x.member) {
+	if x == sl.header || !r.GteMin(x.member) {
 		return nil
 	}
 	return x
@@ -443,14 +443,14 @@ func (sl *skiplist) deleteRangeByScore(r *ScoreRange) (int, int) {
 	var update [maxLevel]*node
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && !r.gteMin(f.score); f = x.levels[i].forward {
+		for f := x.levels[i].forward; f != nil && !r.GteMin(f.score); f = x.levels[i].forward {
 			x = f
 		}
 		update[i] = x
 	}
 	x = x.levels[0].forward
 	n, freed := 0, 0
-	for x != nil && r.lteMax(x.score) {
+	for x != nil && r.LteMax(x.score) {
 		next := x.levels[0].forward
 		freed += sl.remove(x, &update)
 		n++
@@ -463,14 +463,14 @@ func (sl *skiplist) deleteRangeByLex(r *LexRange) (int, int) {
 	var update [maxLevel]*node
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && !r.gteMin(f.member); f = x.levels[i].forward {
+		for f := x.levels[i].forward; f != nil && !r.GteMin(f.member); f = x.levels[i].forward {
 			x = f
 		}
 		update[i] = x
 	}
 	x = x.levels[0].forward
 	n, freed := 0, 0
-	for x != nil && r.lteMax(x.member) {
+	for x != nil && r.LteMax(x.member) {
 		next := x.levels[0].forward
 		freed += sl.remove(x, &update)
 		n++

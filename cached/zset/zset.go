@@ -522,7 +522,7 @@ func (z *ZSet) lpIsInRange(r *ScoreRange) bool {
 	if r.empty() || len(z.lp) == 0 {
 		return false
 	}
-	return r.gteMin(z.lp[len(z.lp)-1].Score) && r.lteMax(z.lp[0].Score)
+	return r.GteMin(z.lp[len(z.lp)-1].Score) && r.LteMax(z.lp[0].Score)
 }
 
 // FirstInRange is the first member with a score in r.
@@ -533,8 +533,8 @@ func (z *ZSet) FirstInRange(r *ScoreRange) Pos {
 	if !z.lpIsInRange(r) {
 		return z.none()
 	}
-	i := sort.Search(len(z.lp), func(i int) bool { return r.gteMin(z.lp[i].Score) })
-	if i < len(z.lp) && r.lteMax(z.lp[i].Score) {
+	i := sort.Search(len(z.lp), func(i int) bool { return r.GteMin(z.lp[i].Score) })
+	if i < len(z.lp) && r.LteMax(z.lp[i].Score) {
 		return z.lpPos(i)
 	}
 	return z.none()
@@ -548,8 +548,8 @@ func (z *ZSet) LastInRange(r *ScoreRange) Pos {
 	if !z.lpIsInRange(r) {
 		return z.none()
 	}
-	i := sort.Search(len(z.lp), func(i int) bool { return !r.lteMax(z.lp[i].Score) }) - 1
-	if i >= 0 && r.gteMin(z.lp[i].Score) {
+	i := sort.Search(len(z.lp), func(i int) bool { return !r.LteMax(z.lp[i].Score) }) - 1
+	if i >= 0 && r.GteMin(z.lp[i].Score) {
 		return z.lpPos(i)
 	}
 	return z.none()
@@ -559,7 +559,7 @@ func (z *ZSet) lpIsInLexRange(r *LexRange) bool {
 	if r.empty() || len(z.lp) == 0 {
 		return false
 	}
-	return r.gteMin(z.lp[len(z.lp)-1].Member) && r.lteMax(z.lp[0].Member)
+	return r.GteMin(z.lp[len(z.lp)-1].Member) && r.LteMax(z.lp[0].Member)
 }
 
 // FirstInLexRange is the first member in r (Redis's walk, which assumes
@@ -572,8 +572,8 @@ func (z *ZSet) FirstInLexRange(r *LexRange) Pos {
 		return z.none()
 	}
 	for i := range z.lp {
-		if r.gteMin(z.lp[i].Member) {
-			if r.lteMax(z.lp[i].Member) {
+		if r.GteMin(z.lp[i].Member) {
+			if r.LteMax(z.lp[i].Member) {
 				return z.lpPos(i)
 			}
 			break
@@ -591,8 +591,8 @@ func (z *ZSet) LastInLexRange(r *LexRange) Pos {
 		return z.none()
 	}
 	for i := len(z.lp) - 1; i >= 0; i-- {
-		if r.lteMax(z.lp[i].Member) {
-			if r.gteMin(z.lp[i].Member) {
+		if r.LteMax(z.lp[i].Member) {
+			if r.GteMin(z.lp[i].Member) {
 				return z.lpPos(i)
 			}
 			break
@@ -627,7 +627,7 @@ func (z *ZSet) LexCount(r *LexRange) int {
 	if z.sl == nil {
 		p := z.FirstInLexRange(r)
 		n := 0
-		for ; p.Valid() && r.lteMax(p.Member()); p = p.Next() {
+		for ; p.Valid() && r.LteMax(p.Member()); p = p.Next() {
 			n++
 		}
 		return n
@@ -663,7 +663,7 @@ func (z *ZSet) DeleteRangeByScore(r *ScoreRange) int {
 			return 0
 		}
 		end := first.i
-		for end < len(z.lp) && r.lteMax(z.lp[end].Score) {
+		for end < len(z.lp) && r.LteMax(z.lp[end].Score) {
 			end++
 		}
 		z.lpDeleteRange(first.i, end)
@@ -683,7 +683,7 @@ func (z *ZSet) DeleteRangeByLex(r *LexRange) int {
 			return 0
 		}
 		end := first.i
-		for end < len(z.lp) && r.lteMax(z.lp[end].Member) {
+		for end < len(z.lp) && r.LteMax(z.lp[end].Member) {
 			end++
 		}
 		z.lpDeleteRange(first.i, end)

@@ -227,11 +227,11 @@ func runOps(t testing.TB, data []byte) {
 				}
 			}
 			var got []Entry
-			for p := z.FirstInRange(&rg); p.Valid() && rg.lteMax(p.Score()); p = p.Next() {
+			for p := z.FirstInRange(&rg); p.Valid() && rg.LteMax(p.Score()); p = p.Next() {
 				got = append(got, Entry{p.Member(), p.Score()})
 			}
 			var back []Entry
-			for p := z.LastInRange(&rg); p.Valid() && rg.gteMin(p.Score()); p = p.Prev() {
+			for p := z.LastInRange(&rg); p.Valid() && rg.GteMin(p.Score()); p = p.Prev() {
 				back = append([]Entry{{p.Member(), p.Score()}}, back...)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(back) != fmt.Sprint(want) || z.Count(&rg) != len(want) {
@@ -257,11 +257,11 @@ func runOps(t testing.TB, data []byte) {
 				}
 			}
 			var got []Entry
-			for p := z.FirstInLexRange(&rg); p.Valid() && rg.lteMax(p.Member()); p = p.Next() {
+			for p := z.FirstInLexRange(&rg); p.Valid() && rg.LteMax(p.Member()); p = p.Next() {
 				got = append(got, Entry{p.Member(), p.Score()})
 			}
 			var back []Entry
-			for p := z.LastInLexRange(&rg); p.Valid() && rg.gteMin(p.Member()); p = p.Prev() {
+			for p := z.LastInLexRange(&rg); p.Valid() && rg.GteMin(p.Member()); p = p.Prev() {
 				back = append([]Entry{{p.Member(), p.Score()}}, back...)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(want) || fmt.Sprint(back) != fmt.Sprint(want) || z.LexCount(&rg) != len(want) {
