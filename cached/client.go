@@ -218,9 +218,6 @@ func (s *Server) serve(c *Client) {
 			}
 			break
 		}
-		if s.closing.Load() {
-			break
-		}
 	}
 }
 

@@ -378,12 +378,16 @@ func (c *Client) exempt() bool { return c.exemptIdle.Load() || c.blockedNow.Load
 // idle timeout.
 func (c *Client) SetExemptIdle(v bool) { c.exemptIdle.Store(v) }
 
+// shutdownReadGrace bounds how long a connection keeps reading requests
+// its client sent before the shutdown.
+const shutdownReadGrace = 100 * time.Millisecond
+
 // Shutdown implements daemon.Service:
 //
 //  1. stop accepting: the listener closes;
-//  2. finish the commands in flight: each connection completes the
-//     requests it has already read, writes their replies, then closes;
-//     idle connections are woken and closed at once;
+//  2. finish the commands in flight: each connection reads, for 100 ms at
+//     most, what its client already sent, runs it, writes the replies,
+//     then closes; blocked clients are woken and closed;
 //  3. wait for the connection goroutines until ctx ends, then cut off
 //     what is left;
 //  4. stop active expiry and the idle reaper;
@@ -398,10 +402,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	// A client blocked in Read returns at once; one that is processing a
-	// batch finishes it (its replies are written) and then sees closing.
+	// Every connection gets a short grace period to read what its client
+	// sent before the shutdown (a pipeline in flight), runs it, writes the
+	// replies and closes: its reads fail once the deadline passes.
+	grace := time.Now().Add(shutdownReadGrace)
 	for _, c := range s.Clients() {
-		_ = c.conn.SetReadDeadline(time.Now())
+		_ = c.conn.SetReadDeadline(grace)
 		c.Wake()
 	}
 	done := make(chan struct{})
