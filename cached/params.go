@@ -40,6 +40,8 @@ type paramTable struct {
 func (s *Server) paramFamilies() [][]*Param {
 	return [][]*Param{
 		s.coreParams(),
+		s.hashParams(),
+		s.setParams(),
 		s.zsetParams(),
 	}
 }

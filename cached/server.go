@@ -177,6 +177,8 @@ func (s *Server) families() [][]*Command {
 		keyCommands(),
 		stringCommands(),
 		transactionCommands(),
+		s.hashCommands(),
+		s.setCommands(),
 		s.zsetCommands(),
 		s.geoCommands(),
 	}
