@@ -10,6 +10,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/anvilstack/anvil/cached/store"
@@ -106,6 +107,16 @@ type queued struct {
 var (
 	parserPool = sync.Pool{New: func() any { return new(resp.Parser) }}
 	outPool    = sync.Pool{New: func() any { b := make([]byte, 0, 16<<10); return &b }}
+	inPool     = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+)
+
+// An idle client gives its read buffer back, as Redis frees the query
+// buffer of a client idle for 2 seconds: a read deadline (moved at most
+// once a second while the client is busy) says when, and the connection
+// then waits for its next request without a buffer.
+const (
+	idleRelease     = 2 * time.Second
+	idleReleaseSlop = time.Second
 )
 
 // ID is the client's CLIENT ID.
@@ -181,6 +192,11 @@ func (s *Server) newClient(conn net.Conn) *Client {
 
 // release returns the client's buffers to the pools.
 func (c *Client) release() {
+	if c.p.Idle() {
+		if b := c.p.TakeBuffer(); cap(b) == 16<<10 {
+			inPool.Put(&b)
+		}
+	}
 	c.p.Reset()
 	c.p.Unauthenticated = false
 	parserPool.Put(c.p)
@@ -196,8 +212,28 @@ func (c *Client) release() {
 func (s *Server) serve(c *Client) {
 	defer s.wg.Done()
 	defer s.dropClient(c)
+	rc := c.rawConn()
+	var idleAt int64 // Unix ms when the read deadline releases the buffer
 	for !c.closeAfter && !c.killed.Load() {
 		c.p.Unauthenticated = !c.authed && s.authRequired()
+		if !c.p.HasBuffer() {
+			if rc != nil && !c.waitReadable(rc) {
+				break
+			}
+			c.p.SetBuffer(*inPool.Get().(*[]byte))
+		}
+		if rc != nil && idleAt-c.now < idleReleaseSlop.Milliseconds() {
+			// c.now is the last batch's time: one timer update a second
+			// at most while the client is busy.
+			idleAt = max(c.now, time.Now().UnixMilli()) + idleRelease.Milliseconds()
+			_ = c.conn.SetReadDeadline(time.UnixMilli(idleAt))
+			// Shutdown or a kill may have set its own deadline meanwhile.
+			if c.killed.Load() {
+				_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+			} else if s.closing.Load() {
+				_ = c.conn.SetReadDeadline(time.Now().Add(shutdownReadGrace))
+			}
+		}
 		n, err := c.p.Fill(c.conn)
 		if n > 0 {
 			// One wall-clock and one monotonic reading per batch; each
@@ -209,6 +245,17 @@ func (s *Server) serve(c *Client) {
 			if !c.processInput() {
 				break
 			}
+		}
+		if err != nil && isTimeout(err) && n == 0 && rc != nil && !s.closing.Load() && !c.killed.Load() && c.p.Idle() {
+			// Idle for idleRelease: give the read buffer back and wait
+			// for the next request without one.
+			if b := c.p.TakeBuffer(); cap(b) == 16<<10 {
+				inPool.Put(&b)
+			}
+			idleAt = 0
+			_ = c.conn.SetReadDeadline(time.Time{})
+			c.publishState()
+			continue
 		}
 		if err != nil {
 			if errors.Is(err, resp.ErrQueryBufferLimit) {
@@ -224,6 +271,37 @@ func (s *Server) serve(c *Client) {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// rawConn is the connection's syscall.RawConn when it has one (TCP).
+func (c *Client) rawConn() syscall.RawConn {
+	sc, ok := c.conn.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	return rc
+}
+
+// waitReadable waits, holding no buffer, until the connection has data (or
+// is closed or fails); false means the connection is done.
+func (c *Client) waitReadable(rc syscall.RawConn) bool {
+	var one [1]byte
+	ready := false
+	err := rc.Read(func(fd uintptr) bool {
+		// Peek so that a request that is already there is seen: the
+		// poller only reports new data.
+		n, _, err := syscall.Recvfrom(int(fd), one[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+		if err == syscall.EAGAIN || err == syscall.EINTR {
+			return false
+		}
+		ready = n > 0 && err == nil
+		return true
+	})
+	return err == nil && ready
 }
 
 // processInput runs every complete request in the read buffer, then

@@ -441,10 +441,11 @@ func (s *Server) clientsMemory() int64 {
 }
 
 func (s *Server) port() int {
-	if s.ln == nil {
+	ln := s.listener()
+	if ln == nil {
 		return 0
 	}
-	if a, ok := s.ln.Addr().(*net.TCPAddr); ok {
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
 		return a.Port
 	}
 	return 0

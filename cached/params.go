@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,9 @@ type Param struct {
 	Set func(v string) error
 	// Sensitive parameters are hidden from logs.
 	Sensitive bool
+	// Hidden parameters are returned by CONFIG GET only when asked for
+	// by their exact name, as Redis's hidden (debugging) configs.
+	Hidden bool
 }
 
 type paramTable struct {
@@ -183,6 +187,7 @@ func (s *Server) coreParams() []*Param {
 		lfuLog        = int64(s.cfg.LFULogFactor)
 		lfuDecay      = int64(s.cfg.LFUDecayTime)
 		slowlogMaxLen = int64(s.cfg.SlowlogMaxLen)
+		maxmemClients = "0"
 	)
 	locked := func(f func()) { mu.Lock(); f(); mu.Unlock() }
 	// Redis's list, in its order, then cached's own policies.
@@ -190,7 +195,7 @@ func (s *Server) coreParams() []*Param {
 	return []*Param{
 		MemoryParam("maxmemory", 0, math.MaxInt64, ks.MaxMemory, func(n int64) {
 			ks.SetMaxMemory(n)
-			if s.ln != nil { // running: follow the new limit
+			if s.listener() != nil { // running: follow the new limit
 				s.applyMemoryLimit()
 			}
 		}),
@@ -259,12 +264,56 @@ func (s *Server) coreParams() []*Param {
 			}),
 		IntParam("latency-monitor-threshold", 0, math.MaxInt64, s.latency.threshold.Load, s.latency.threshold.Store),
 		{Name: "port", Get: func() string { return strconv.Itoa(s.port()) }, Set: func(v string) error {
-			if v != strconv.Itoa(s.port()) {
-				return errors.New("can't set immutable config")
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return errNotInt
+			}
+			if n < 0 || n > 65535 {
+				return errRange(0, 65535)
+			}
+			if n == s.port() {
+				return nil
+			}
+			if err := s.rebind(s.bindHost(), v); err != nil {
+				return fmt.Errorf("Unable to listen on this port: %v", err)
 			}
 			return nil
 		}},
-		fixed("bind", s.bindHost()),
+		{Name: "bind", Get: s.bindHost, Set: func(v string) error {
+			f := strings.Fields(v)
+			if len(f) != 1 || (net.ParseIP(f[0]) == nil && f[0] != "localhost" && f[0] != "*") {
+				return errors.New("Failed to bind to specified addresses.")
+			}
+			host := f[0]
+			if host == "*" {
+				host = ""
+			}
+			if host == s.bindHost() {
+				return nil
+			}
+			if err := s.rebind(host, strconv.Itoa(s.port())); err != nil {
+				return errors.New("Failed to bind to specified addresses.")
+			}
+			return nil
+		}},
+		{Name: "maxmemory-clients", Get: func() string { mu.Lock(); defer mu.Unlock(); return maxmemClients }, Set: func(v string) error {
+			if p, ok := strings.CutSuffix(v, "%"); ok {
+				n, err := strconv.Atoi(p)
+				if err != nil || n < 0 {
+					return errors.New("percentage argument must be a positive integer")
+				}
+				if n > 100 {
+					return errors.New("percentage argument must be less or equal to 100")
+				}
+			} else if _, err := ParseMemory(v); err != nil {
+				return errNotMemory
+			}
+			// Reported only: cached does not evict clients.
+			locked(func() { maxmemClients = v })
+			return nil
+		}},
+		{Name: "replicaof", Alias: "slaveof", Get: func() string { return "" }},
+		{Name: "key-load-delay", Hidden: true, Get: func() string { return "0" }},
 		fixed("dir", s.cfg.DataDir),
 		fixed("dbfilename", "dump.rdb"),
 		fixed("daemonize", "no"),
@@ -301,21 +350,32 @@ func (s *Server) bindHost() string {
 
 func cmdConfigGet(c *Client, args [][]byte) {
 	t := c.srv.params
-	seen := map[*Param]bool{}
 	type kv struct{ k, v string }
 	var out []kv
+	// Each name (a parameter's or its alias) is reported once; a hidden
+	// parameter only when asked for by its exact name.
+	seenName := map[string]bool{}
+	emit := func(name string, p *Param) {
+		if !seenName[name] {
+			seenName[name] = true
+			out = append(out, kv{name, p.Get()})
+		}
+	}
 	for _, pat := range args[2:] {
-		if p := t.byName[strings.ToLower(string(pat))]; p != nil && !hasGlob(pat) {
-			if !seen[p] {
-				seen[p] = true
-				out = append(out, kv{p.Name, p.Get()})
-			}
+		lp := strings.ToLower(string(pat))
+		if p := t.byName[lp]; p != nil && !hasGlob(pat) {
+			emit(lp, p)
 			continue
 		}
 		for _, p := range t.list {
-			if !seen[p] && GlobMatch(pat, []byte(p.Name), true) {
-				seen[p] = true
-				out = append(out, kv{p.Name, p.Get()})
+			if p.Hidden {
+				continue
+			}
+			if GlobMatch(pat, []byte(p.Name), true) {
+				emit(p.Name, p)
+			}
+			if p.Alias != "" && GlobMatch(pat, []byte(p.Alias), true) {
+				emit(p.Alias, p)
 			}
 		}
 	}

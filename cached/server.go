@@ -99,6 +99,7 @@ type Server struct {
 	queryBufferLimit atomic.Int64
 	params           *paramTable
 
+	lnMu    sync.Mutex // guards ln, which CONFIG SET port/bind replaces
 	ln      net.Listener
 	closing atomic.Bool
 	wg      sync.WaitGroup // connection goroutines
@@ -153,7 +154,7 @@ func New(cfg Config, env daemon.Env) (*Server, error) {
 	}
 	if env.Admin != nil {
 		env.Admin.AddCheck("resp_listener", func(ctx context.Context) error {
-			if s.ln == nil || s.closing.Load() {
+			if s.listener() == nil || s.closing.Load() {
 				return errors.New("not serving")
 			}
 			return nil
@@ -230,7 +231,9 @@ func (s *Server) Start(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
 	}
+	s.lnMu.Lock()
 	s.ln = ln
+	s.lnMu.Unlock()
 	s.memLimitPrev = debug.SetMemoryLimit(-1)
 	s.applyMemoryLimit()
 	bg, cancel := context.WithCancel(context.Background())
@@ -238,28 +241,58 @@ func (s *Server) Start(ctx context.Context) error {
 	s.bgDone = make(chan struct{})
 	go s.background(bg)
 	s.wg.Add(1)
-	go s.acceptLoop()
+	go s.acceptLoop(ln)
+	s.log.Info("serving RESP", "addr", ln.Addr().String())
+	return nil
+}
+
+// listener is the current RESP listener (nil before Start).
+func (s *Server) listener() net.Listener {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	return s.ln
+}
+
+// rebind moves the RESP listener to host:port (CONFIG SET port/bind):
+// the new address is bound first, so on failure nothing changes; open
+// connections stay.
+func (s *Server) rebind(host, port string) error {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.ln == nil || s.closing.Load() {
+		return errors.New("not serving")
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
+	if err != nil {
+		return err
+	}
+	old := s.ln
+	s.ln = ln
+	s.wg.Add(1)
+	go s.acceptLoop(ln)
+	_ = old.Close()
 	s.log.Info("serving RESP", "addr", ln.Addr().String())
 	return nil
 }
 
 // Endpoints implements daemon.Endpointer.
 func (s *Server) Endpoints() []daemon.Endpoint {
-	if s.ln == nil {
+	ln := s.listener()
+	if ln == nil {
 		return nil
 	}
-	a := s.ln.Addr().String()
+	a := ln.Addr().String()
 	return []daemon.Endpoint{{Name: "resp", Addr: a, URL: "redis://" + a, Env: "REDIS_URL"}}
 }
 
 // Addr is the bound RESP address (after Start).
-func (s *Server) Addr() string { return s.ln.Addr().String() }
+func (s *Server) Addr() string { return s.listener().Addr().String() }
 
-func (s *Server) acceptLoop() {
+func (s *Server) acceptLoop(ln net.Listener) {
 	defer s.wg.Done()
 	var delay time.Duration
 	for {
-		conn, err := s.ln.Accept()
+		conn, err := ln.Accept()
 		if err != nil {
 			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
 				return
@@ -399,8 +432,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.closing.Store(true)
 	s.clientsMu.Unlock()
 	var errs []error
-	if s.ln != nil {
-		if err := s.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+	if ln := s.listener(); ln != nil {
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
 		}
 	}

@@ -189,6 +189,32 @@ func (p *Parser) prepare() error {
 	return nil
 }
 
+// Idle reports whether the parser holds no unread input and no partial
+// request, so its buffer can be given back while the client is idle.
+func (p *Parser) Idle() bool { return p.r == p.w && !p.inMulti }
+
+// TakeBuffer removes the parser's buffer and returns it (nil if it has
+// none), for the caller to pool while the connection is idle; call it only
+// when Idle. The next Fill or Feed gets a buffer from SetBuffer or
+// allocates one.
+func (p *Parser) TakeBuffer() []byte {
+	b := p.buf
+	p.buf = nil
+	p.r, p.w = 0, 0
+	return b
+}
+
+// SetBuffer gives the parser b as its (empty) buffer; call it only when
+// Idle and the parser has no buffer.
+func (p *Parser) SetBuffer(b []byte) {
+	if p.buf == nil && p.r == p.w {
+		p.buf = b[:0]
+	}
+}
+
+// HasBuffer reports whether the parser holds a buffer.
+func (p *Parser) HasBuffer() bool { return p.buf != nil }
+
 // BatchLen is the number of unread bytes the buffer held right after the
 // last Fill: the batch being processed (CLIENT LIST's qbuf while a command
 // of it runs, as Redis reports it).
