@@ -127,17 +127,22 @@ func GeoEncode(lon, lat float64) (float64, bool) {
 }
 
 // GeoScoreBits converts a score to the 64-bit hash as C's (uint64_t) cast
-// does on x86-64 (scores of members not added by GEOADD decode to
-// something, as in Redis).
+// compiles on x86-64 (scores of members not added by GEOADD decode to
+// something, as in Redis): below 2^63 a signed conversion, above it a
+// conversion of score-2^63 with the top bit flipped, and the "integer
+// indefinite" 0x8000000000000000 for what does not fit.
 func GeoScoreBits(score float64) uint64 {
 	const two63 = 9223372036854775808.0
-	switch {
-	case math.IsNaN(score) || score >= 2*two63 || score <= -two63:
-		return 1 << 63
-	case score >= two63:
-		return uint64(int64(score-two63)) ^ (1 << 63)
+	cvt := func(f float64) uint64 {
+		if math.IsNaN(f) || f >= two63 || f < -two63 {
+			return 1 << 63
+		}
+		return uint64(int64(f))
 	}
-	return uint64(int64(score))
+	if score < two63 {
+		return cvt(score)
+	}
+	return cvt(score-two63) ^ (1 << 63)
 }
 
 // GeoDecode is the position (longitude, latitude) of a score.

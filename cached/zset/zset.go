@@ -89,6 +89,15 @@ func (z *ZSet) fixedMem() int {
 	return allocSize(zsetSize) + headerMem + mapMem(z.sl.dictCap) + allocSize(cap(z.sl.nodes)*ptrSize)
 }
 
+// lpScore is a score as a listpack keeps it: Redis stores integral
+// scores as integers there, so -0 becomes 0.
+func lpScore(f float64) float64 {
+	if f == 0 {
+		return 0
+	}
+	return f
+}
+
 // Kind implements store.Object.
 func (z *ZSet) Kind() store.Kind { return store.KindZSet }
 
@@ -229,7 +238,7 @@ func (z *ZSet) Add(member []byte, score float64, flags AddFlags, lim Limits) (Ad
 			if score != cur {
 				e := z.lp[i]
 				z.lpRemoveAt(i)
-				e.Score = score
+				e.Score = lpScore(score)
 				z.lpInsertAt(z.lpSearch(score, e.Member), e)
 				return ResultUpdated, score
 			}
@@ -243,7 +252,7 @@ func (z *ZSet) Add(member []byte, score float64, flags AddFlags, lim Limits) (Ad
 			z.toSkiplist()
 		} else {
 			m := string(member)
-			z.lpInsertAt(z.lpSearch(score, m), Entry{m, score})
+			z.lpInsertAt(z.lpSearch(score, m), Entry{m, lpScore(score)})
 			z.lpBytes += len(m) + lpEntryOverhead
 			z.mem += allocSize(len(m))
 			return ResultAdded, score
@@ -351,7 +360,8 @@ func FromSorted(entries []Entry, listpack bool) *ZSet {
 	mem := 0
 	if listpack {
 		z.lp = entries
-		for _, e := range entries {
+		for i, e := range entries {
+			entries[i].Score = lpScore(e.Score)
 			mem += allocSize(len(e.Member))
 			z.lpBytes += len(e.Member) + lpEntryOverhead
 		}
