@@ -32,6 +32,10 @@ func serverCommands() []*Command {
 			Group: "server", Since: "2.6.0", Summary: "Returns the server time.", Complexity: "O(1)"},
 		{Name: "lastsave", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdLastSave,
 			Group: "server", Since: "1.0.0", Summary: "Returns the Unix timestamp of the last successful save to disk.", Complexity: "O(1)"},
+		{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Handler: cmdSave,
+			Group: "server", Since: "1.0.0", Summary: "Synchronously saves the database(s) to disk.", Complexity: "O(N) where N is the total number of keys in all databases"},
+		{Name: "bgsave", Arity: -1, Flags: FlagAdmin | FlagNoScript, Handler: cmdBgSave,
+			Group: "server", Since: "1.0.0", Summary: "Asynchronously saves the database(s) to disk.", Complexity: "O(1)"},
 		{Name: "config", Arity: -2, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands.", Complexity: "Depends on subcommand.",
 			Subcommands: []*Command{
 				{Name: "get", Arity: -3, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Handler: cmdConfigGet, Group: "server", Since: "2.0.0", Summary: "Returns the effective values of configuration parameters.", Complexity: "O(N) when N is the number of configuration parameters provided"},
@@ -145,7 +149,39 @@ func cmdTime(c *Client, args [][]byte) {
 	c.ReplyBulkInt(int64(now.Nanosecond() / 1000))
 }
 
-func cmdLastSave(c *Client, args [][]byte) { c.ReplyInt(c.srv.started.Unix()) }
+func cmdLastSave(c *Client, args [][]byte) { c.ReplyInt(c.srv.persist.lastSave.Load()) }
+
+func cmdSave(c *Client, args [][]byte) {
+	if c.srv.persist.inProgress.Load() {
+		c.ReplyError("ERR Background save already in progress")
+		return
+	}
+	if err := c.srv.Save(); err != nil {
+		c.ReplyError("ERR " + err.Error())
+		return
+	}
+	c.ReplyOK()
+}
+
+func cmdBgSave(c *Client, args [][]byte) {
+	schedule := false
+	if len(args) > 1 {
+		if len(args) != 2 || !EqualFold(args[1], "schedule") {
+			c.ReplyError(ErrSyntax)
+			return
+		}
+		schedule = true
+	}
+	if !c.srv.BackgroundSave() {
+		if schedule {
+			c.ReplySimple("Background saving scheduled")
+			return
+		}
+		c.ReplyError("ERR Background save already in progress")
+		return
+	}
+	c.ReplySimple("Background saving started")
+}
 
 // ---- INFO ----
 
@@ -302,10 +338,14 @@ func (s *Server) info(b []byte, want map[string]bool) []byte {
 	if section("Persistence") {
 		line("loading", 0)
 		line("async_loading", 0)
-		line("rdb_changes_since_last_save", 0)
-		line("rdb_bgsave_in_progress", 0)
-		line("rdb_last_save_time", s.started.Unix())
-		line("rdb_last_bgsave_status", "ok")
+		line("rdb_changes_since_last_save", s.changesSinceSave())
+		line("rdb_bgsave_in_progress", b2i(s.persist.inProgress.Load()))
+		line("rdb_last_save_time", s.persist.lastSave.Load())
+		status := "ok"
+		if !s.persist.lastOK.Load() {
+			status = "err"
+		}
+		line("rdb_last_bgsave_status", status)
 		line("aof_enabled", 0)
 		line("aof_rewrite_in_progress", 0)
 		line("aof_last_bgrewrite_status", "ok")
@@ -1062,3 +1102,10 @@ func cmdFunctionFlush(c *Client, args [][]byte) {
 }
 
 func cmdFunctionList(c *Client, args [][]byte) { c.ReplyArray(0) }
+
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}

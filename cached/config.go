@@ -46,8 +46,9 @@ type Config struct {
 	// timeout directive (CONFIG GET reports it in seconds).
 	Timeout time.Duration `yaml:"timeout"`
 	// Save is Redis's save directive ("3600 1 300 100": snapshot after
-	// 3600 s if 1 key changed, ...); "" turns snapshots off, the default
-	// for a cache.
+	// 3600 s if 1 key changed, ...); "" turns automatic snapshots off,
+	// the default for a cache. Snapshots go to data_dir/dump.cached, are
+	// loaded on start and written on a clean shutdown when rules are set.
 	Save string `yaml:"save"`
 	// AppendOnly is reported by CONFIG GET appendonly; cached has no AOF,
 	// so it must stay false.
@@ -122,10 +123,8 @@ func (c *Config) Validate() error {
 	if c.Timeout < 0 {
 		ps.Add("timeout", "must not be negative, got %v", c.Timeout)
 	}
-	if rules, err := parseSave(c.Save); err != nil {
+	if _, err := parseSave(c.Save); err != nil {
 		ps.Add("save", "%v", err)
-	} else if len(rules) > 0 {
-		ps.Add("save", "snapshots are not implemented yet; leave save empty")
 	}
 	if c.AppendOnly {
 		ps.Add("appendonly", "cached has no append-only file; use save for snapshots")
@@ -214,4 +213,16 @@ func parseSave(s string) ([]saveRule, error) {
 		rules = append(rules, saveRule{sec, ch})
 	}
 	return rules, nil
+}
+
+// formatSave writes rules as CONFIG GET save shows them.
+func formatSave(rules []saveRule) string {
+	var b strings.Builder
+	for i, r := range rules {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%d %d", r.seconds, r.changes)
+	}
+	return b.String()
 }

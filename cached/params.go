@@ -228,10 +228,12 @@ func (s *Server) coreParams() []*Param {
 			return nil
 		}},
 		{Name: "save", Get: func() string { mu.Lock(); defer mu.Unlock(); return save }, Set: func(v string) error {
-			if _, err := parseSave(v); err != nil {
+			rules, err := parseSave(v)
+			if err != nil {
 				return errors.New("Invalid save parameters")
 			}
-			locked(func() { save = v })
+			locked(func() { save = formatSave(rules) })
+			s.saveRules.Store(&rules)
 			return nil
 		}},
 		BoolParam("appendonly", func() bool { return false }, func(v bool) error {
@@ -315,7 +317,7 @@ func (s *Server) coreParams() []*Param {
 		{Name: "replicaof", Alias: "slaveof", Get: func() string { return "" }},
 		{Name: "key-load-delay", Hidden: true, Get: func() string { return "0" }},
 		fixed("dir", s.cfg.DataDir),
-		fixed("dbfilename", "dump.rdb"),
+		fixed("dbfilename", snapshotFile),
 		fixed("daemonize", "no"),
 		fixed("io-threads", "1"),
 		fixed("cluster-enabled", "no"),

@@ -111,6 +111,10 @@ type Server struct {
 
 	blocking blockState
 
+	persist      persistence
+	saveRules    atomic.Pointer[[]saveRule]
+	snapDecoders map[store.Kind]SnapshotDecoder
+
 	// family holds command families' server-wide state (see Family);
 	// written only while New builds the server, read-only afterwards.
 	family map[any]any
@@ -199,6 +203,11 @@ func (s *Server) applyConfig(cfg Config) error {
 	pass := cfg.RequirePass
 	s.requirePass.Store(&pass)
 	s.notifyFlags.Store(uint32(flags))
+	rules, err := parseSave(cfg.Save)
+	if err != nil {
+		return err
+	}
+	s.saveRules.Store(&rules)
 	s.timeout.Store(int64(cfg.Timeout))
 	s.hz.Store(int64(cfg.Hz))
 	s.maxClients.Store(int64(cfg.MaxClients))
@@ -227,6 +236,12 @@ func (s *Server) authRequired() bool { return *s.requirePass.Load() != "" }
 // Start implements daemon.Service: it binds the RESP listener and starts
 // accepting, and starts active expiry and the idle-client reaper.
 func (s *Server) Start(ctx context.Context) error {
+	s.persist.lastSave.Store(time.Now().Unix())
+	s.persist.lastOK.Store(true)
+	// Load before listening: no client sees a half-loaded keyspace.
+	if err := s.loadSnapshot(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", s.cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", s.cfg.Listen, err)
@@ -385,6 +400,9 @@ func (s *Server) background(ctx context.Context) {
 			if now.Sub(lastReap) >= time.Second {
 				lastReap = now
 				s.reapIdle(now)
+				if s.saveRulesDue(now) {
+					s.BackgroundSave()
+				}
 			}
 		}
 	}
@@ -425,8 +443,9 @@ const shutdownReadGrace = 100 * time.Millisecond
 //     then closes; blocked clients are woken and closed;
 //  3. wait for the connection goroutines until ctx ends, then cut off
 //     what is left;
-//  4. stop active expiry and the idle reaper;
-//  5. save a snapshot when persistence is on.
+//  4. stop active expiry, the idle reaper and the save rules (a
+//     background save in progress finishes first);
+//  5. save a snapshot when save rules are set.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.clientsMu.Lock()
 	s.closing.Store(true)
@@ -487,10 +506,6 @@ func (s *Server) applyMemoryLimit() {
 	debug.SetMemoryLimit(mm + mm/2 + 64<<20)
 	s.memLimitSet = true
 }
-
-// saveOnShutdown writes a snapshot when persistence is on (not built yet:
-// save must be empty, which Validate does not require; nothing to do).
-func (s *Server) saveOnShutdown() error { return nil }
 
 // observer adapts the server to store.Observer.
 type observer Server
