@@ -144,6 +144,7 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 		c.blockedNow.Store(false)
 		s.blockedClients.Add(-1)
 	}()
+	c.unblock.Store(unblockNone) // a stale CLIENT UNBLOCK aimed at an earlier wait
 	// Replies so far (earlier pipelined commands) go out before we wait.
 	c.flush()
 	s.blockedClients.Add(1)
@@ -162,6 +163,14 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 			req.onTimeout()
 			return
 		}
+		switch c.unblock.Swap(unblockNone) { // CLIENT UNBLOCK
+		case unblockTimeout:
+			req.onTimeout()
+			return
+		case unblockError:
+			c.ReplyError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+			return
+		}
 		if c.killed.Load() || s.closing.Load() {
 			c.closeAfter = true
 			return
@@ -173,4 +182,38 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 		c.runHandler(cmd, args)
 		c.unlock()
 	}
+}
+
+// CLIENT UNBLOCK's requests, set on the target by another client.
+const (
+	unblockNone int32 = iota
+	unblockTimeout
+	unblockError
+)
+
+func cmdClientUnblock(c *Client, args [][]byte) {
+	mode := unblockTimeout
+	if len(args) == 4 {
+		switch {
+		case EqualFold(args[3], "timeout"):
+		case EqualFold(args[3], "error"):
+			mode = unblockError
+		default:
+			c.ReplyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := c.IntArg(args[2])
+	if !ok {
+		return
+	}
+	for _, o := range c.srv.Clients() {
+		if o.id == id && o.blockedNow.Load() {
+			o.unblock.Store(mode)
+			o.Wake()
+			c.ReplyInt(1)
+			return
+		}
+	}
+	c.ReplyInt(0)
 }

@@ -160,6 +160,32 @@ func TestBlockingWakeAndTimeout(t *testing.T) {
 		t.Fatalf("EXEC with a blocking pop: %q", r)
 	}
 
+	// CLIENT UNBLOCK ends a wait as a timeout or as an error.
+	b.send("CLIENT", "ID")
+	bid, _ := b.read(time.Second)
+	bid = bid[1 : len(bid)-2]
+	b.send("TBPOP", "never", "0")
+	waitBlocked(t, s, "never", 1)
+	p.send("CLIENT", "UNBLOCK", bid)
+	if r, _ := p.read(time.Second); r != ":1\r\n" {
+		t.Fatalf("CLIENT UNBLOCK: %q", r)
+	}
+	if r, _ := b.read(5 * time.Second); r != "*-1\r\n" {
+		t.Fatalf("unblocked as timeout: %q", r)
+	}
+	b.send("TBPOP", "never", "0")
+	waitBlocked(t, s, "never", 1)
+	p.send("CLIENT", "UNBLOCK", bid, "ERROR")
+	p.read(time.Second)
+	if r, _ := b.read(5 * time.Second); r != "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n" {
+		t.Fatalf("unblocked as error: %q", r)
+	}
+	p.send("CLIENT", "UNBLOCK", bid)
+	if r, _ := p.read(time.Second); r != ":0\r\n" {
+		t.Fatalf("CLIENT UNBLOCK of a client not blocked: %q", r)
+	}
+	waitBlocked(t, s, "never", 0)
+
 	// CLIENT KILL wakes and disconnects a blocked client.
 	b.send("CLIENT", "ID")
 	id, _ := b.read(time.Second)

@@ -84,6 +84,7 @@ type Client struct {
 	blockActive   *blockReq // the registered wait while its command re-runs
 	blockDeadline time.Time
 	blockedNow    atomic.Bool
+	unblock       atomic.Int32 // a CLIENT UNBLOCK request (unblockTimeout, unblockError)
 
 	// ext holds families' per-client state (subscriptions, tracking).
 	ext map[any]any

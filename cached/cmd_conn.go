@@ -46,6 +46,7 @@ func connectionCommands() []*Command {
 				{Name: "info", Arity: 2, Flags: conn, Handler: cmdClientInfo, Group: "connection", Since: "6.2.0", Summary: "Returns information about the connection.", Complexity: "O(1)"},
 				{Name: "kill", Arity: -3, Flags: FlagAdmin | conn, Handler: cmdClientKill, Group: "connection", Since: "2.4.0", Summary: "Terminates open connections.", Complexity: "O(N) where N is the number of client connections"},
 				{Name: "no-evict", Arity: 3, Flags: FlagAdmin | conn, Handler: cmdClientNoEvict, Group: "connection", Since: "7.0.0", Summary: "Sets the client eviction mode of the connection.", Complexity: "O(1)"},
+				{Name: "unblock", Arity: -3, Flags: FlagAdmin | conn, Handler: cmdClientUnblock, Group: "connection", Since: "5.0.0", Summary: "Unblocks a client blocked by a blocking command from a different connection.", Complexity: "O(log N) where N is the number of client connections"},
 				{Name: "reply", Arity: 3, Flags: conn, Handler: cmdClientReply, Group: "connection", Since: "3.2.0", Summary: "Instructs the server whether to reply to commands.", Complexity: "O(1)"},
 				{Name: "no-touch", Arity: 3, Flags: conn, Handler: cmdClientNoTouch, Group: "connection", Since: "7.2.0", Summary: "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", Complexity: "O(1)"},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdClientHelp, Group: "connection", Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
