@@ -68,6 +68,11 @@ type Config struct {
 	SlowlogMaxLen        int `yaml:"slowlog_max_len"`
 	// LatencyMonitorThreshold (milliseconds, 0 off) configures LATENCY.
 	LatencyMonitorThreshold int `yaml:"latency_monitor_threshold"`
+	// Threads, when set, is the number of OS threads running Go code
+	// (GOMAXPROCS) for the whole process; 0 leaves the Go default (one
+	// per CPU). On a small machine shared with the clients, 1 is often
+	// fastest: it spends no CPU handing work between threads.
+	Threads int `yaml:"threads"`
 }
 
 // DefaultConfig is cached's built-in configuration: Redis's defaults, on
@@ -146,6 +151,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SlowlogMaxLen < 0 {
 		ps.Add("slowlog_max_len", "must not be negative, got %d", c.SlowlogMaxLen)
+	}
+	if c.Threads < 0 || c.Threads > 1024 {
+		ps.Add("threads", "must be 0 (Go's default) to 1024, got %d", c.Threads)
 	}
 	if c.LatencyMonitorThreshold < 0 {
 		ps.Add("latency_monitor_threshold", "must not be negative, got %d", c.LatencyMonitorThreshold)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ func Spec() *daemon.Spec[Config, *Config] {
 		Flags: []config.Flag[Config]{
 			config.String("requirepass", "password clients must AUTH with", func(c *Config) *string { return &c.RequirePass }),
 			config.String("maxmemory-policy", "eviction `policy` when maxmemory is reached", func(c *Config) *string { return &c.MaxMemoryPolicy }),
+			config.Int("threads", "OS `threads` running Go code (GOMAXPROCS; 0 = one per CPU)", func(c *Config) *int { return &c.Threads }),
 			{Name: "maxmemory", Usage: "memory `limit` for keys and values (64mb, 1gb; 0 = none)", Set: func(c *Config, v string) error {
 				n, err := ParseMemory(v)
 				c.MaxMemory = ByteSize(n)
@@ -123,6 +125,7 @@ type Server struct {
 	// Shutdown); memLimitSet says whether this server changed it.
 	memLimitPrev int64
 	memLimitSet  bool
+	threadsPrev  int // GOMAXPROCS before Start, when threads is set
 
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
@@ -249,6 +252,9 @@ func (s *Server) Start(ctx context.Context) error {
 	s.lnMu.Lock()
 	s.ln = ln
 	s.lnMu.Unlock()
+	if s.cfg.Threads > 0 {
+		s.threadsPrev = runtime.GOMAXPROCS(s.cfg.Threads)
+	}
 	s.memLimitPrev = debug.SetMemoryLimit(-1)
 	s.applyMemoryLimit()
 	bg, cancel := context.WithCancel(context.Background())
@@ -484,6 +490,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	if s.memLimitSet {
 		debug.SetMemoryLimit(s.memLimitPrev)
+	}
+	if s.threadsPrev > 0 {
+		runtime.GOMAXPROCS(s.threadsPrev)
 	}
 	return errors.Join(errs...)
 }
