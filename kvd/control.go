@@ -55,7 +55,7 @@ func (s *Service) joinLoop(ctx context.Context) {
 // replicas, makes the configuration of every group it leads match the map,
 // balances leadership, proposes TTL ticks and gossips what it leads.
 func (s *Service) controlLoop(ctx context.Context) {
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
 	var lastBalance, lastTTL time.Time
 	lastLead := ""
