@@ -239,8 +239,9 @@ func (s *Server) serve(c *Client) {
 		if n > 0 {
 			// One wall-clock and one monotonic reading per batch; each
 			// command's end reading starts the next one.
-			c.now = time.Now().UnixMilli()
-			c.tick = s.mono()
+			now := time.Now() // its monotonic part starts the first command too
+			c.now = now.UnixMilli()
+			c.tick = now.Sub(s.started)
 			c.lastUsed.Store(c.now)
 			s.stats.netInput.Add(int64(n))
 			if !c.processInput() {
