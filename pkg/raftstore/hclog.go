@@ -39,6 +39,9 @@ func (l *hcLogger) slogLevel(level hclog.Level) slog.Level {
 // Log implements hclog.Logger.
 func (l *hcLogger) Log(level hclog.Level, msg string, args ...any) {
 	lvl := l.slogLevel(level)
+	if strings.HasPrefix(msg, "heartbeat timeout reached") {
+		lvl = slog.LevelDebug // every group of a starting node says it
+	}
 	ctx := context.Background()
 	if !l.log.Enabled(ctx, lvl) {
 		return
