@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"runtime/debug"
 	"sync"
@@ -46,7 +45,6 @@ type Client struct {
 	keyPos  []int
 	ls      store.LockSet
 	inExec  bool // running EXEC's commands: every needed shard is locked
-	allLock bool // inside EXEC with the whole keyspace locked
 	multi   *multiState
 	watch   store.Watch
 
@@ -588,6 +586,7 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	if c.block != nil {
 		c.waitBlocked(cmd, args)
 	}
+	c.settle()
 	c.account(cmd, args)
 }
 
@@ -669,6 +668,13 @@ func (c *Client) account(cmd *Command, args [][]byte) {
 		st.failed.Add(1)
 	}
 	c.srv.slowlog.maybeAdd(c, args, d)
+	if ms := d.Milliseconds(); ms > 0 {
+		ev := "command"
+		if cmd.Flags&FlagFast != 0 {
+			ev = "fast-command"
+		}
+		c.srv.latency.add(ev, time.Now().Unix(), ms)
+	}
 }
 
 // LockDB locks every shard of db for a FlagKeyspace command (a no-op
@@ -721,10 +727,6 @@ func (c *Client) SelectDB(i int) {
 
 // Name is the client's CLIENT SETNAME name.
 func (c *Client) Name() string { return *c.name.Load() }
-
-func (s *Server) logClient(c *Client) slog.Attr {
-	return slog.Group("client", "id", c.id, "addr", c.conn.RemoteAddr().String())
-}
 
 // LookupKind finds key in the client's database for a command of a value
 // family. It returns (nil, true) when the key is missing, (e, true) when

@@ -129,19 +129,6 @@ func renameGeneric(c *Client, args [][]byte, nx bool) {
 	}
 }
 
-// dbArg parses a database index argument.
-func (c *Client) dbArg(arg []byte) (int, bool) {
-	n, ok := ParseInt(arg)
-	if !ok || n < math.MinInt32 || n > math.MaxInt32 {
-		c.ReplyError(ErrNotInt)
-		return 0, false
-	}
-	if n < 0 || n >= int64(c.srv.ks.DBs()) {
-		c.ReplyError(ErrDBIndex)
-		return 0, false
-	}
-	return int(n), true
-}
 
 // lockMove locks the key in the current database and in the target one
 // (when the target parses; the handler reports a bad one).

@@ -65,6 +65,11 @@ func newParamTable(s *Server) *paramTable {
 	return t
 }
 
+// wireErr is an error whose text is Redis's, capitals and all.
+type wireErr string
+
+func (e wireErr) Error() string { return string(e) }
+
 var (
 	errNotInt    = errors.New("argument couldn't be parsed into an integer")
 	errNotMemory = errors.New("argument must be a memory value")
@@ -230,7 +235,7 @@ func (s *Server) coreParams() []*Param {
 		{Name: "save", Get: func() string { mu.Lock(); defer mu.Unlock(); return save }, Set: func(v string) error {
 			rules, err := parseSave(v)
 			if err != nil {
-				return errors.New("Invalid save parameters")
+				return wireErr("Invalid save parameters")
 			}
 			locked(func() { save = formatSave(rules) })
 			s.saveRules.Store(&rules)
@@ -252,7 +257,7 @@ func (s *Server) coreParams() []*Param {
 			Set: func(v string) error {
 				f, err := parseNotifyFlags(v)
 				if err != nil {
-					return errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+					return wireErr("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 				}
 				s.notifyFlags.Store(uint32(f))
 				return nil
@@ -277,14 +282,14 @@ func (s *Server) coreParams() []*Param {
 				return nil
 			}
 			if err := s.rebind(s.bindHost(), v); err != nil {
-				return fmt.Errorf("Unable to listen on this port: %v", err)
+				return wireErr("Unable to listen on this port: " + err.Error())
 			}
 			return nil
 		}},
 		{Name: "bind", Get: s.bindHost, Set: func(v string) error {
 			f := strings.Fields(v)
 			if len(f) != 1 || (net.ParseIP(f[0]) == nil && f[0] != "localhost" && f[0] != "*") {
-				return errors.New("Failed to bind to specified addresses.")
+				return wireErr("Failed to bind to specified addresses.")
 			}
 			host := f[0]
 			if host == "*" {
@@ -294,7 +299,7 @@ func (s *Server) coreParams() []*Param {
 				return nil
 			}
 			if err := s.rebind(host, strconv.Itoa(s.port())); err != nil {
-				return errors.New("Failed to bind to specified addresses.")
+				return wireErr("Failed to bind to specified addresses.")
 			}
 			return nil
 		}},

@@ -70,7 +70,6 @@ type persistence struct {
 	lastSave    atomic.Int64 // Unix seconds of the last successful save (or load, or start)
 	lastOK      atomic.Bool
 	dirtyAtSave atomic.Int64 // changes counted at the last save
-	lastBgErr   atomic.Pointer[string]
 }
 
 // dirty counts the changes since the start: successful runs of write
