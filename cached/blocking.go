@@ -2,6 +2,7 @@ package cached
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,7 +37,28 @@ type waitKey struct {
 type blockState struct {
 	mu      sync.Mutex // a leaf lock: taken under shard locks, takes none
 	waiters map[waitKey][]*Client
+	// nwait counts the entries of waiters' queues, for a lock-free "is
+	// anyone waiting" check on every key change.
+	nwait atomic.Int64
+
+	// Synchronous serving (see settle): groups[c] counts the clients that
+	// the running command of c woke and that have not run again yet;
+	// owed[w] lists the groups w releases once it has run. ngroups is
+	// len(groups), read without mu.
+	groups  map[*Client]*wakeGroup
+	owed    map[*Client][]*wakeGroup
+	ngroups atomic.Int64
 }
+
+// wakeGroup counts the woken clients a command waits for.
+type wakeGroup struct {
+	n    int
+	done chan struct{} // closed when n drops to 0
+}
+
+// settleTimeout bounds how long a command's reply waits for the clients
+// it woke to run.
+const settleTimeout = time.Second
 
 // blockReq is a pending wait of one client.
 type blockReq struct {
@@ -47,12 +69,54 @@ type blockReq struct {
 }
 
 func (s *Server) setupBlocking() {
-	s.blocking.waiters = map[waitKey][]*Client{}
+	b := &s.blocking
+	b.waiters = map[waitKey][]*Client{}
+	b.groups = map[*Client]*wakeGroup{}
+	b.owed = map[*Client][]*wakeGroup{}
 	s.hooks.ClientInfo = append(s.hooks.ClientInfo, func(c *Client, info *ClientInfo) {
 		if c.blockedNow.Load() {
 			info.Flags += "b"
 		}
 	})
+	// A key that comes into being by any command (RENAME, MOVE, COPY,
+	// SWAPDB, SORT ... STORE, RESTORE), not only by its family's push,
+	// wakes its first waiter, as Redis's dbAdd signals every new key. The
+	// woken command checks the type itself.
+	s.hooks.KeyModified = append(s.hooks.KeyModified, func(db int, key []byte) {
+		if b.nwait.Load() != 0 {
+			s.keyChanged(db, key)
+		}
+	})
+	s.hooks.ClientClosed = append(s.hooks.ClientClosed, func(c *Client) {
+		b.mu.Lock()
+		b.release(c)
+		if _, ok := b.groups[c]; ok {
+			delete(b.groups, c)
+			b.ngroups.Add(-1)
+		}
+		b.mu.Unlock()
+	})
+}
+
+// keyChanged wakes the first waiter of key (every waited key of db when
+// key is nil) if the key exists. The key's shard (every shard of db) is
+// locked by the caller.
+func (s *Server) keyChanged(db int, key []byte) {
+	b := &s.blocking
+	d := s.ks.DB(db)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if key == nil {
+		for wk, ws := range b.waiters {
+			if wk.db == db && len(ws) > 0 && d.Peek([]byte(wk.key)) != nil {
+				ws[0].Wake()
+			}
+		}
+		return
+	}
+	if ws := b.waiters[waitKey{db, string(key)}]; len(ws) > 0 && d.Peek(key) != nil {
+		ws[0].Wake()
+	}
 }
 
 // Block makes the current command wait for one of keys (of the client's
@@ -81,20 +145,108 @@ func (c *Client) Block(keys [][]byte, timeout time.Duration, onTimeout func()) {
 		req.keys = append(req.keys, wk)
 		b.waiters[wk] = append(b.waiters[wk], c)
 	}
+	b.nwait.Add(int64(len(keys)))
 	b.mu.Unlock()
 	c.block = req
 }
 
 // SignalReady wakes the clients blocked on key in the client's database.
-// Call it with key's shard locked, after adding data to key.
-func (c *Client) SignalReady(key []byte) { c.srv.SignalReady(c.db.ID(), key) }
+// Call it with key's shard locked, after adding data to key. The reply of
+// the running command then waits until the woken clients have run (see
+// settle), as Redis serves blocked clients before it replies.
+func (c *Client) SignalReady(key []byte) { c.srv.signalReady(c, c.db.ID(), key) }
 
 // SignalReady wakes the first client blocked on key of database db.
-func (s *Server) SignalReady(db int, key []byte) {
+func (s *Server) SignalReady(db int, key []byte) { s.signalReady(nil, db, key) }
+
+func (s *Server) signalReady(from *Client, db int, key []byte) {
 	b := &s.blocking
+	if b.nwait.Load() == 0 {
+		return // registration happens under the key's lock, which we hold
+	}
 	b.mu.Lock()
 	if ws := b.waiters[waitKey{db, string(key)}]; len(ws) > 0 {
-		ws[0].Wake()
+		if w := ws[0]; w != from {
+			if from != nil {
+				b.owe(from, w)
+			}
+			w.Wake()
+		}
+	}
+	b.mu.Unlock()
+}
+
+// owe makes the command of from (and every command from itself was woken
+// for) wait for w to run. b.mu is held.
+func (b *blockState) owe(from, w *Client) {
+	g := b.groups[from]
+	if g == nil {
+		g = &wakeGroup{}
+		b.groups[from] = g
+		b.ngroups.Add(1)
+	}
+	b.addOwed(w, g)
+	for _, pg := range b.owed[from] {
+		b.addOwed(w, pg)
+	}
+}
+
+func (b *blockState) addOwed(w *Client, g *wakeGroup) {
+	if g.n == 0 {
+		g.done = make(chan struct{})
+	}
+	g.n++
+	b.owed[w] = append(b.owed[w], g)
+}
+
+// release tells the groups w was woken for that it has run. b.mu is held.
+func (b *blockState) release(w *Client) {
+	for _, g := range b.owed[w] {
+		if g.n--; g.n == 0 {
+			close(g.done)
+		}
+	}
+	delete(b.owed, w)
+}
+
+// settle waits, after a command has released its locks, until the
+// blocked clients it woke (and those they woke in turn) have run again,
+// for at most settleTimeout. So when a push returns, the clients it
+// unblocked have been served, as in Redis: a LINDEX that follows sees
+// the list after a chain of BLMOVEs, a WATCH sees their writes.
+func (c *Client) settle() {
+	b := &c.srv.blocking
+	if b.ngroups.Load() == 0 {
+		return
+	}
+	var timer *time.Timer
+	b.mu.Lock()
+	for {
+		g := b.groups[c]
+		if g == nil {
+			break
+		}
+		if g.n == 0 {
+			delete(b.groups, c)
+			b.ngroups.Add(-1)
+			break
+		}
+		done := g.done
+		b.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(settleTimeout)
+			defer timer.Stop()
+		}
+		select {
+		case <-done:
+		case <-timer.C:
+			b.mu.Lock()
+			delete(b.groups, c)
+			b.ngroups.Add(-1)
+			b.mu.Unlock()
+			return
+		}
+		b.mu.Lock()
 	}
 	b.mu.Unlock()
 }
@@ -120,6 +272,7 @@ func (s *Server) unregisterWait(c *Client, req *blockReq) {
 		for i, w := range ws {
 			if w == c {
 				ws = append(ws[:i], ws[i+1:]...)
+				b.nwait.Add(-1)
 				break
 			}
 		}
@@ -127,9 +280,13 @@ func (s *Server) unregisterWait(c *Client, req *blockReq) {
 			delete(b.waiters, k)
 		} else {
 			b.waiters[k] = ws
+			if len(b.owed[c]) > 0 {
+				b.owe(c, ws[0]) // whoever woke c waits for the next one too
+			}
 			ws[0].Wake()
 		}
 	}
+	b.release(c)
 }
 
 // waitBlocked runs after a handler asked to block, with no lock held: it
@@ -181,6 +338,14 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 		c.lock(cmd, args)
 		c.runHandler(cmd, args)
 		c.unlock()
+		if c.block != nil {
+			// Nothing for us after all: the command that woke us need
+			// not wait for us any longer.
+			b := &s.blocking
+			b.mu.Lock()
+			b.release(c)
+			b.mu.Unlock()
+		}
 	}
 }
 

@@ -586,6 +586,7 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	if c.block != nil {
 		c.waitBlocked(cmd, args)
 	}
+	c.settle()
 	c.account(cmd, args)
 }
 

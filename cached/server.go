@@ -185,6 +185,7 @@ func (s *Server) families() [][]*Command {
 		keyCommands(),
 		stringCommands(),
 		transactionCommands(),
+		s.listCommands(),
 		s.hashCommands(),
 		s.setCommands(),
 		s.zsetCommands(),
