@@ -13,7 +13,7 @@ import (
 // and after deleting 3/4 of the elements.
 func TestMemUsageMatchesHeap(t *testing.T) {
 	if testing.Short() {
-		t.Skip("allocates ~100 MB")
+		t.Skip("allocates ~40 MB")
 	}
 	lim := DefaultLimits()
 	tableLim := Limits{HashMaxListpackEntries: 0, HashMaxListpackValue: 64, SetMaxIntsetEntries: 0}
@@ -25,42 +25,42 @@ func TestMemUsageMatchesHeap(t *testing.T) {
 		fill   func(i, n int) value
 		del    func(v value, j int)
 	}{
-		{"hash-listpack", 20000, 20, func(i, n int) value {
+		{"hash-listpack", 5000, 20, func(i, n int) value {
 			h := NewHash()
 			for j := range n {
 				h.Set(fmt.Appendf(nil, "field:%04d", j), fmt.Appendf(nil, "value:%06d", i), &lim)
 			}
 			return h
 		}, func(v value, j int) { v.(*Hash).Delete(fmt.Appendf(nil, "field:%04d", j)) }},
-		{"hash-table-small", 2000, 200, func(i, n int) value {
+		{"hash-table-small", 500, 200, func(i, n int) value {
 			h := NewHash()
 			for j := range n {
 				h.Set(fmt.Appendf(nil, "field:%04d", j), fmt.Appendf(nil, "value:%06d", i), &tableLim)
 			}
 			return h
 		}, func(v value, j int) { v.(*Hash).Delete(fmt.Appendf(nil, "field:%04d", j)) }},
-		{"hash-table-large", 2, 200000, func(i, n int) value {
+		{"hash-table-large", 1, 100000, func(i, n int) value {
 			h := NewHash()
 			for j := range n {
 				h.Set(fmt.Appendf(nil, "field:%08d", j), fmt.Appendf(nil, "value:%06d", j), &tableLim)
 			}
 			return h
 		}, func(v value, j int) { v.(*Hash).Delete(fmt.Appendf(nil, "field:%08d", j)) }},
-		{"set-intset", 20000, 50, func(i, n int) value {
+		{"set-intset", 5000, 50, func(i, n int) value {
 			s := NewIntSet()
 			for j := range n {
 				s.AddInt(int64(j*7919+i), &lim)
 			}
 			return s
 		}, func(v value, j int) { s := v.(*Set); s.RemoveAt(s.Len() - 1) }},
-		{"set-table-small", 2000, 200, func(i, n int) value {
+		{"set-table-small", 500, 200, func(i, n int) value {
 			s := NewTableSet(0)
 			for j := range n {
 				s.Add(fmt.Appendf(nil, "member:%06d", j), &lim)
 			}
 			return s
 		}, func(v value, j int) { v.(*Set).Remove(fmt.Appendf(nil, "member:%06d", j)) }},
-		{"set-table-large", 2, 300000, func(i, n int) value {
+		{"set-table-large", 1, 150000, func(i, n int) value {
 			s := NewTableSet(0)
 			for j := range n {
 				s.Add(fmt.Appendf(nil, "member:%08d", j), &lim)
