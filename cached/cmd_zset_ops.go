@@ -511,10 +511,6 @@ func zmpopGeneric(c *Client, args [][]byte, numIdx int, block bool) {
 	zpopGeneric(c, keys, max, true, count, true, true)
 }
 
-// zrandMaxReply bounds what one ZRANDMEMBER may produce (Redis would run
-// out of memory trying): about 1 GB of reply.
-const zrandMaxReply = 1 << 30
-
 func cmdZRandMember(c *Client, args [][]byte) {
 	if len(args) >= 3 {
 		l, ok := ParseInt(args[2])
@@ -590,8 +586,7 @@ func zrandMemberCount(c *Client, key []byte, l int64, withScores bool) {
 	}
 	// Case 1: repetitions allowed (or a single member): random picks.
 	if !uniq || count == 1 {
-		if count > zrandMaxReply/16 {
-			c.ReplyError(errZsetOutOfRange)
+		if !checkRandomCount(c, l) {
 			return
 		}
 		header(int(count))
