@@ -18,8 +18,11 @@ import (
 
 // ClusterStatus is the reply of GET /v1/cluster.
 type ClusterStatus struct {
-	Node       string        `json:"node"`    // the node that answered
-	Healthy    bool          `json:"healthy"` // every shard has a leader and its full replica set, all alive
+	Node    string `json:"node"`    // the node that answered
+	Healthy bool   `json:"healthy"` // every shard has a leader and its full replica set, all alive
+	// Balanced: no alive node leads more than its share of the shards
+	// (leadership moves for balance answer some in-flight writes 503).
+	Balanced   bool          `json:"balanced"`
 	Shards     int           `json:"shards"`
 	Replicas   int           `json:"replicas"`
 	MapVersion uint64        `json:"map_version"`
@@ -106,6 +109,21 @@ func (s *Service) Status() ClusterStatus {
 			State: state, Leads: leads[n.Name], Replicas: hosted[n.Name]})
 	}
 	sort.Slice(st.Nodes, func(i, j int) bool { return m.Nodes[st.Nodes[i].Name].Seq < m.Nodes[st.Nodes[j].Name].Seq })
+	alive := 0
+	for _, n := range st.Nodes {
+		if n.State == "alive" {
+			alive++
+		}
+	}
+	st.Balanced = st.Healthy && alive > 0
+	if st.Balanced {
+		fair := (len(m.Shards) + alive - 1) / alive
+		for _, n := range st.Nodes {
+			if n.Leads > fair {
+				st.Balanced = false
+			}
+		}
+	}
 	return st
 }
 

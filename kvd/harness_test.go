@@ -264,7 +264,8 @@ func clusterStatus(addr string) (ClusterStatus, error) {
 	return st, json.NewDecoder(resp.Body).Decode(&st)
 }
 
-// waitHealthy waits until every running node reports a healthy cluster.
+// waitHealthy waits until every running node reports a healthy, balanced
+// cluster (so no leadership moves for balance during the test's writes).
 func (c *tcluster) waitHealthy(within time.Duration) {
 	c.t.Helper()
 	last := ""
@@ -274,7 +275,7 @@ func (c *tcluster) waitHealthy(within time.Duration) {
 				continue
 			}
 			st, err := clusterStatus(c.api(i))
-			if err != nil || !st.Healthy {
+			if err != nil || !st.Healthy || !st.Balanced {
 				b, _ := json.Marshal(st)
 				last = fmt.Sprintf("node %d: %v %s", i, err, b)
 				return false

@@ -250,13 +250,16 @@ func alive(pid int) bool {
 	return true
 }
 
-// Status is the part of GET /v1/cluster that Start waits on.
+// Status is the part of GET /v1/cluster that Start waits on: healthy, and
+// balanced when the daemon reports it (kvd moves leaderships to balance
+// them, which briefly answers writes 503; tests and benchmarks start after).
 type Status struct {
-	Healthy bool `json:"healthy"`
+	Healthy  bool  `json:"healthy"`
+	Balanced *bool `json:"balanced"`
 }
 
 // WaitHealthy polls every running node's GET /v1/cluster until all say
-// healthy, or within passes.
+// healthy (and balanced, if reported), or within passes.
 func (c *Cluster) WaitHealthy(ctx context.Context, within time.Duration) error {
 	deadline := time.Now().Add(within)
 	hc := &http.Client{Timeout: 2 * time.Second}
@@ -271,7 +274,7 @@ func (c *Cluster) WaitHealthy(ctx context.Context, within time.Duration) error {
 				err = json.NewDecoder(resp.Body).Decode(&st)
 				resp.Body.Close()
 			}
-			if err != nil || !st.Healthy {
+			if err != nil || !st.Healthy || (st.Balanced != nil && !*st.Balanced) {
 				ok = false
 				last = fmt.Sprintf("%s: healthy=%v err=%v", n.Name, st.Healthy, err)
 				break
