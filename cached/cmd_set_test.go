@@ -3,13 +3,17 @@ package cached_test
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/anvilstack/anvil/pkg/resp"
 )
 
 // The set family through go-redis, in RESP2 and RESP3.
@@ -283,4 +287,137 @@ func goRedisSetEncoding(t *testing.T, rdb *redis.Client) {
 	if n := ok(t, rdb.MemoryUsage(ctx, "e")).Val(); n < 513*16 {
 		t.Fatalf("MEMORY USAGE of 513 members = %d", n)
 	}
+}
+
+// TestHashSetRandomDifferential runs a long random sequence of hash and
+// set commands against cached and redis-server, with small encoding
+// thresholds so that conversions happen often, and compares every reply
+// (the elements of unordered replies sorted) and the OBJECT ENCODING of
+// the key after every command.
+func TestHashSetRandomDifferential(t *testing.T) {
+	redisAddr := startRedis(t)
+	_, cachedAddr := startCached(t, nil)
+	for _, proto := range []string{"2", "3"} {
+		t.Run("resp="+proto, func(t *testing.T) {
+			ref, got := dialRaw(t, redisAddr), dialRaw(t, cachedAddr)
+			for _, c := range []*rawConn{ref, got} {
+				c.do("HELLO", proto)
+				c.do("FLUSHALL")
+				c.do("CONFIG", "SET", "hash-max-listpack-entries", "6", "hash-max-listpack-value", "12", "set-max-intset-entries", "6")
+			}
+			defer func() {
+				for _, c := range []*rawConn{ref, got} {
+					c.do("CONFIG", "SET", "hash-max-listpack-entries", "512", "hash-max-listpack-value", "64", "set-max-intset-entries", "512")
+				}
+			}()
+			r := rand.New(rand.NewPCG(7, uint64(len(proto))))
+			pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+			member := func() string {
+				switch r.IntN(10) {
+				case 0:
+					return pick("a", "b", "c", "d", "-1", "01", "", "x y")
+				case 1:
+					return strings.Repeat("z", 5+r.IntN(20))
+				default:
+					return strconv.Itoa(r.IntN(12))
+				}
+			}
+			hkey := func() string { return pick("h1", "h2", "str", "s1") }
+			skey := func() string { return pick("s1", "s2", "s3", "str", "h1", "nokey") }
+			for i := 0; i < 3000; i++ {
+				var args []string
+				unordered, pairs := false, false
+				switch r.IntN(27) {
+				case 0, 1:
+					args = []string{"HSET", hkey(), member(), member(), member(), member()}
+				case 2:
+					args = []string{"HSETNX", hkey(), member(), member()}
+				case 3:
+					args = []string{"HGET", hkey(), member()}
+				case 4:
+					args = []string{"HMGET", hkey(), member(), member()}
+				case 5:
+					args = []string{"HDEL", hkey(), member(), member()}
+				case 6:
+					args = []string{"HINCRBY", hkey(), member(), pick("1", "-3", "100", "x")}
+				case 7:
+					args = []string{"HINCRBYFLOAT", hkey(), member(), pick("1.5", "-0.25", "3", "1e3")}
+				case 8:
+					args, unordered, pairs = []string{"HGETALL", hkey()}, true, true
+				case 9:
+					args, unordered = []string{pick("HKEYS", "HVALS"), hkey()}, true
+				case 10:
+					args = []string{pick("HLEN", "HSTRLEN", "HEXISTS"), hkey(), member()}
+					if args[0] == "HLEN" {
+						args = args[:2]
+					}
+				case 11, 12:
+					args = []string{"SADD", skey(), member(), member(), member()}
+				case 13:
+					args = []string{"SREM", skey(), member(), member()}
+				case 14:
+					args = []string{pick("SISMEMBER", "SMISMEMBER"), skey(), member()}
+				case 15:
+					args, unordered = []string{"SMEMBERS", skey()}, true
+				case 16:
+					args, unordered = []string{pick("SINTER", "SUNION", "SDIFF"), skey(), skey(), skey()}, true
+				case 17:
+					args = []string{pick("SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"), pick("s1", "s2", "s3", "dst"), skey(), skey()}
+				case 18:
+					args = []string{"SINTERCARD", "2", skey(), skey(), "LIMIT", pick("0", "1", "3")}
+				case 19:
+					args = []string{"SMOVE", skey(), skey(), member()}
+				case 20:
+					args = []string{"SCARD", skey()}
+				case 21:
+					args, unordered = []string{pick("SPOP", "SRANDMEMBER"), skey(), "100"}, true
+				case 22:
+					args, unordered = []string{"HRANDFIELD", hkey(), "100", "WITHVALUES"}, true
+					pairs = proto == "2"
+				case 23, 24, 25, 26:
+					args = []string{pick("DEL", "DEL", "EXPIRE"), pick("h1", "h2", "s1", "s2", "s3"), "100"}
+					if args[0] == "DEL" {
+						args = args[:2]
+					}
+				}
+				want, have := normalize(t, ref.do(args...), unordered, pairs), normalize(t, got.do(args...), unordered, pairs)
+				if want != have {
+					t.Fatalf("op %d %q\n redis:  %s\n cached: %s", i, args, want, have)
+				}
+				for _, k := range []string{args[1], "dst"} {
+					if w, h := ref.do("OBJECT", "ENCODING", k), got.do("OBJECT", "ENCODING", k); w != h {
+						t.Fatalf("op %d %q: OBJECT ENCODING %s: redis %q, cached %q", i, args, k, w, h)
+					}
+				}
+			}
+		})
+	}
+}
+
+// normalize renders a reply for comparison: with unordered, the elements
+// of an aggregate (pairs of them with pairs, for field/value replies) are
+// sorted; a *SCAN-like reply is not expected here.
+func normalize(t *testing.T, raw string, unordered, pairs bool) string {
+	t.Helper()
+	v, err := resp.NewReader(strings.NewReader(raw)).ReadValue()
+	if err != nil {
+		t.Fatalf("reply %q: %v", raw, err)
+	}
+	if !unordered || v.Elems == nil {
+		return v.String()
+	}
+	var items []string
+	step := 1
+	if pairs || v.Kind == resp.KindMap {
+		step = 2
+	}
+	for i := 0; i+step <= len(v.Elems); i += step {
+		s := v.Elems[i].String()
+		if step == 2 {
+			s += "=" + v.Elems[i+1].String()
+		}
+		items = append(items, s)
+	}
+	sort.Strings(items)
+	return string(v.Kind) + strconv.Itoa(len(v.Elems)) + "[" + strings.Join(items, " ") + "]"
 }
