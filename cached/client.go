@@ -84,6 +84,9 @@ type Client struct {
 	blockedNow    atomic.Bool
 	unblock       atomic.Int32 // a CLIENT UNBLOCK request (unblockTimeout, unblockError)
 
+	// unchanged: the running write command changed nothing (Unchanged).
+	unchanged bool
+
 	// ext holds families' per-client state (subscriptions, tracking).
 	ext map[any]any
 }
@@ -590,6 +593,11 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	c.account(cmd, args)
 }
 
+// Unchanged records that the running write command changed nothing
+// (SETBIT writing the bit already there): like Redis, it then does not
+// count as a change for rdb_changes_since_last_save and the save rules.
+func (c *Client) Unchanged() { c.unchanged = true }
+
 // Ext returns the family state stored under key for this client, nil if
 // none. Only the client's own goroutine may use Ext and SetExt.
 func (c *Client) Ext(key any) any { return c.ext[key] }
@@ -666,6 +674,12 @@ func (c *Client) account(cmd *Command, args [][]byte) {
 	st.record(d)
 	if c.failed {
 		st.failed.Add(1)
+	}
+	if c.unchanged {
+		if !c.failed {
+			st.unchanged.Add(1)
+		}
+		c.unchanged = false
 	}
 	c.srv.slowlog.maybeAdd(c, args, d)
 	if ms := d.Milliseconds(); ms > 0 {

@@ -78,7 +78,7 @@ func (s *Server) dirty() int64 {
 	var n int64
 	s.table.eachCommand(func(cmd *Command) {
 		if cmd.Flags&FlagWrite != 0 {
-			n += cmd.stats.calls.Load() - cmd.stats.failed.Load()
+			n += cmd.stats.calls.Load() - cmd.stats.failed.Load() - cmd.stats.unchanged.Load()
 		}
 	})
 	return n

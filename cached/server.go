@@ -184,6 +184,7 @@ func (s *Server) families() [][]*Command {
 		serverCommands(),
 		keyCommands(),
 		stringCommands(),
+		bitmapCommands(),
 		transactionCommands(),
 		s.listCommands(),
 		s.hashCommands(),

@@ -49,6 +49,9 @@ type cmdStats struct {
 	usec     atomic.Int64
 	rejected atomic.Int64
 	failed   atomic.Int64
+	// unchanged counts successful runs of a write command that changed
+	// nothing (Client.Unchanged): they are not changes for the dirty count.
+	unchanged atomic.Int64
 	// hist counts run times in power-of-two buckets from 1024 ns up
 	// (LATENCY HISTOGRAM): bucket i holds durations up to 1024<<i ns.
 	hist [histBuckets]atomic.Int64
@@ -61,6 +64,7 @@ func (s *cmdStats) reset() {
 	s.usec.Store(0)
 	s.rejected.Store(0)
 	s.failed.Store(0)
+	s.unchanged.Store(0)
 	for i := range s.hist {
 		s.hist[i].Store(0)
 	}
