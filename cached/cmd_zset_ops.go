@@ -422,6 +422,9 @@ func zsetTimeoutArg(c *Client, b []byte) (time.Duration, bool) {
 		c.ReplyError(errZsetTimeoutNeg)
 		return 0, false
 	}
+	if ms > float64(math.MaxInt64/int64(time.Millisecond)) {
+		return 0, true // beyond what a Duration holds: as good as forever
+	}
 	return time.Duration(ms) * time.Millisecond, true
 }
 
@@ -435,13 +438,23 @@ func bzpopMinMax(c *Client, args [][]byte, max bool) {
 }
 
 // zsetBlockingPop pops from the first non-empty set of keys, or blocks.
+// Like Redis, a client woken by a signal ignores keys that now hold
+// another type (it keeps waiting) where its first run replies WRONGTYPE.
 func zsetBlockingPop(c *Client, keys [][]byte, max bool, timeout time.Duration, count int64, nested, nilWhenEmpty bool) {
+	woken := c.blockActive != nil
 	for _, k := range keys {
-		_, z, ok := zsetLookup(c, k, true)
-		if !ok {
+		e := c.LookupWrite(k)
+		if e == nil {
+			continue
+		}
+		if e.Kind() != store.KindZSet {
+			if woken {
+				continue
+			}
+			c.ReplyError(ErrWrongType)
 			return
 		}
-		if z == nil || z.Len() == 0 {
+		if e.Obj.(*zset.ZSet).Len() == 0 {
 			continue
 		}
 		zpopGeneric(c, [][]byte{k}, max, true, count, nested, nilWhenEmpty)
@@ -451,7 +464,22 @@ func zsetBlockingPop(c *Client, keys [][]byte, max bool, timeout time.Duration, 
 		c.ReplyNullArray()
 		return
 	}
-	c.Block(keys, timeout, c.ReplyNullArray)
+	c.Block(zsetUniqueKeys(keys), timeout, c.ReplyNullArray)
+}
+
+// zsetUniqueKeys drops repeated keys (BZPOPMIN k k waits once on k).
+func zsetUniqueKeys(keys [][]byte) [][]byte {
+	out := make([][]byte, 0, len(keys))
+outer:
+	for _, k := range keys {
+		for _, o := range out {
+			if string(k) == string(o) {
+				continue outer
+			}
+		}
+		out = append(out, k)
+	}
+	return out
 }
 
 // zmpopGeneric is ZMPOP and BZMPOP (block, with the timeout before

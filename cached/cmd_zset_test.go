@@ -451,6 +451,27 @@ func TestZSetBlocking(t *testing.T) {
 				t.Fatalf("BZPOPMAX woken by ZUNIONSTORE = %+v", got)
 			}
 
+			// Woken by a key that then holds another type, a client keeps
+			// waiting (Redis ignores it) instead of failing.
+			go func() {
+				c := newClient(t, addr, proto)
+				done <- c.BZPopMin(ctx, 5*time.Second, "w", "w").Val()
+			}()
+			waitBlocked(1)
+			if _, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.ZAdd(ctx, "w", zs("foo", 0)...)
+				p.Del(ctx, "w")
+				p.Set(ctx, "w", "string", 0)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			ok(t, rdb.Del(ctx, "w"))
+			ok(t, rdb.ZAdd(ctx, "w", zs("bar", 1)...))
+			if got := <-done; got == nil || got.Member != "bar" {
+				t.Fatalf("BZPOPMIN after a type change = %+v", got)
+			}
+
 			// A key holding another type is an error, not a wait.
 			ok(t, rdb.Set(ctx, "str", "v", 0))
 			zsetErr(t, rdb.BZPopMin(ctx, time.Second, "str").Err(), "WRONGTYPE")
@@ -526,5 +547,57 @@ func TestZSetConcurrent(t *testing.T) {
 	}
 	if !sort.SliceIsSorted(all, func(i, j int) bool { return all[i].Score < all[j].Score }) {
 		t.Fatal("ZRANGE not in score order")
+	}
+}
+
+// TestZSetMemoryAndEviction checks that sorted sets are accounted for
+// (MEMORY USAGE grows with the set, used_memory follows) and evicted
+// under maxmemory like any key.
+func TestZSetMemoryAndEviction(t *testing.T) {
+	_, addr := startCached(t, nil)
+	rdb := newClient(t, addr, 2)
+	infoInt := func(section, field string) int64 {
+		t.Helper()
+		for _, line := range strings.Split(ok(t, rdb.Info(ctx, section)).Val(), "\r\n") {
+			if v, found := strings.CutPrefix(line, field+":"); found {
+				var n int64
+				fmt.Sscan(v, &n)
+				return n
+			}
+		}
+		t.Fatalf("INFO %s has no %s", section, field)
+		return 0
+	}
+	var z []redis.Z
+	for i := 0; i < 1000; i++ {
+		z = append(z, redis.Z{Member: fmt.Sprintf("member:%06d", i), Score: float64(i)})
+	}
+	ok(t, rdb.ZAdd(ctx, "m", z[:100]...))
+	small := ok(t, rdb.MemoryUsage(ctx, "m")).Val()
+	ok(t, rdb.ZAdd(ctx, "m", z...))
+	large := ok(t, rdb.MemoryUsage(ctx, "m")).Val()
+	// 1000 members of 13 bytes in a skiplist: node, string, map slot and
+	// node slice entry are about 150 bytes each.
+	if small < 100*13 || large < 1000*100 || large > 1000*300 {
+		t.Fatalf("MEMORY USAGE: 100 members %d bytes, 1000 members %d bytes", small, large)
+	}
+	ok(t, rdb.ZRemRangeByRank(ctx, "m", 0, 899))
+	if after := ok(t, rdb.MemoryUsage(ctx, "m")).Val(); after >= large {
+		t.Fatalf("MEMORY USAGE after removing 900 of 1000 members: %d (was %d)", after, large)
+	}
+
+	ok(t, rdb.FlushAll(ctx))
+	const limit = 4 << 20
+	ok(t, rdb.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru"))
+	ok(t, rdb.ConfigSet(ctx, "maxmemory", fmt.Sprint(limit)))
+	defer rdb.ConfigSet(ctx, "maxmemory", "0")
+	for k := 0; k < 200; k++ {
+		ok(t, rdb.ZAdd(ctx, fmt.Sprintf("zset:%d", k), z[:500]...))
+	}
+	if used := infoInt("memory", "used_memory"); used > limit*11/10 {
+		t.Fatalf("used_memory %d over maxmemory %d", used, limit)
+	}
+	if ev := infoInt("stats", "evicted_keys"); ev == 0 {
+		t.Fatal("no sorted set was evicted")
 	}
 }

@@ -35,29 +35,24 @@ var DefaultLimits = Limits{MaxListpackEntries: 128, MaxListpackValue: 64}
 // grows past 1 GB.
 const listpackSafety = 1 << 30
 
-// lpEntryOverhead is roughly what a listpack spends on an entry beyond
-// its member bytes (encodings, back lengths, the score as a string).
-const lpEntryOverhead = 12
-
 // Fits reports whether a set of n members, the longest maxLen bytes and
 // totLen bytes in all, gets the small encoding (Redis's
 // zsetConvertToListpackIfNeeded).
 func (l Limits) Fits(n, maxLen, totLen int) bool {
 	return int64(n) <= l.MaxListpackEntries && int64(maxLen) <= l.MaxListpackValue &&
-		totLen+n*lpEntryOverhead <= listpackSafety
+		totLen+n*lpEntrySize(0) <= listpackSafety
 }
 
 // ZSet is a sorted set. The zero value is not usable: use New.
 type ZSet struct {
-	lp      []Entry // the small encoding, sorted; unused once sl is set
-	lpBytes int     // approximate listpack size, for the 1 GB limit
-	sl      *skiplist
-	mem     int
+	lp  []byte // the small encoding (see listpack.go); unused once sl is set
+	lpN int    // entries in lp
+	sl  *skiplist
+	mem int
 }
 
 var (
 	zsetSize     = int(unsafe.Sizeof(ZSet{}))
-	entrySize    = int(unsafe.Sizeof(Entry{}))
 	skiplistSize = int(unsafe.Sizeof(skiplist{}))
 	ptrSize      = int(unsafe.Sizeof(uintptr(0)))
 )
@@ -70,21 +65,18 @@ var headerMem = allocSize(skiplistSize) + allocSize(nodeSize) + allocSize(maxLev
 // large one (skiplist); hint is the expected size.
 func New(listpack bool, hint int) *ZSet {
 	z := &ZSet{}
-	if listpack {
-		if hint > 0 {
-			z.lp = make([]Entry, 0, hint)
-		}
-	} else {
+	if !listpack {
 		z.sl = newSkiplist(hint)
 	}
 	z.mem = z.fixedMem()
 	return z
 }
 
-// fixedMem is what the set takes beyond its members.
+// fixedMem is what the set takes beyond its members (all of it for the
+// small encoding).
 func (z *ZSet) fixedMem() int {
 	if z.sl == nil {
-		return allocSize(zsetSize) + allocSize(cap(z.lp)*entrySize)
+		return allocSize(zsetSize) + allocSize(cap(z.lp))
 	}
 	return allocSize(zsetSize) + headerMem + mapMem(z.sl.dictCap) + allocSize(cap(z.sl.nodes)*ptrSize)
 }
@@ -118,68 +110,88 @@ func (z *ZSet) MemUsage() int { return z.mem }
 // Len is the number of members.
 func (z *ZSet) Len() int {
 	if z.sl == nil {
-		return len(z.lp)
+		return z.lpN
 	}
 	return z.sl.length
 }
 
-func (z *ZSet) lpFind(member []byte) int {
+// lpFind is the offset of member's entry and its score, -1 when absent.
+func (z *ZSet) lpFind(member []byte) (int, float64) {
 	m := str(member)
-	for i := range z.lp {
-		if z.lp[i].Member == m {
-			return i
+	for off := 0; off < len(z.lp); {
+		em, score, next := lpAt(z.lp, off)
+		if str(em) == m {
+			return off, score
 		}
+		off = next
 	}
-	return -1
+	return -1, 0
 }
 
-// lpSearch is the index where (score, member) belongs.
+// lpSearch is the offset where (score, member) belongs.
 func (z *ZSet) lpSearch(score float64, member string) int {
-	lo, hi := 0, len(z.lp)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if z.lp[m].less(score, member) {
-			lo = m + 1
-		} else {
-			hi = m
+	off := 0
+	for off < len(z.lp) {
+		em, s, next := lpAt(z.lp, off)
+		if !(s < score || (s == score && str(em) < member)) {
+			break
+		}
+		off = next
+	}
+	return off
+}
+
+// lpResize makes room for n bytes at off (n < 0 removes -n bytes there),
+// sizing the buffer to the allocator's class as a listpack's realloc
+// does.
+func (z *ZSet) lpResize(off, n int) {
+	old := cap(z.lp)
+	need := len(z.lp) + n
+	switch {
+	case need > cap(z.lp):
+		lp := make([]byte, need, allocSize(need))
+		copy(lp, z.lp[:off])
+		copy(lp[off+n:], z.lp[off:])
+		z.lp = lp
+	case n >= 0:
+		z.lp = z.lp[:need]
+		copy(z.lp[off+n:], z.lp[off:need-n])
+	default:
+		copy(z.lp[off:], z.lp[off-n:])
+		z.lp = z.lp[:need]
+		if c := allocSize(need); c < old && old-need > 256 {
+			lp := make([]byte, need, c)
+			copy(lp, z.lp)
+			z.lp = lp
 		}
 	}
-	return lo
-}
-
-func (z *ZSet) lpInsertAt(i int, e Entry) {
-	c := cap(z.lp)
-	z.lp = append(z.lp, Entry{})
-	copy(z.lp[i+1:], z.lp[i:])
-	z.lp[i] = e
-	if cap(z.lp) != c {
-		z.mem += allocSize(cap(z.lp)*entrySize) - allocSize(c*entrySize)
+	if cap(z.lp) != old {
+		z.mem += allocSize(cap(z.lp)) - allocSize(old)
 	}
 }
 
-func (z *ZSet) lpRemoveAt(i int) {
-	copy(z.lp[i:], z.lp[i+1:])
-	z.lp[len(z.lp)-1] = Entry{}
-	z.lp = z.lp[:len(z.lp)-1]
+// lpInsert adds an entry at its place.
+func (z *ZSet) lpInsert(member string, score float64) {
+	score = lpScore(score)
+	off := z.lpSearch(score, member)
+	sz := lpEntrySize(len(member))
+	z.lpResize(off, sz)
+	lpPut(z.lp[off:], member, score)
+	z.lpN++
 }
 
-// lpShrink gives back a mostly empty slice.
-func (z *ZSet) lpShrink() {
-	if c := cap(z.lp); c > 16 && len(z.lp) < c/4 {
-		lp := make([]Entry, len(z.lp), len(z.lp)*2)
-		copy(lp, z.lp)
-		z.lp = lp
-		z.mem += allocSize(cap(lp)*entrySize) - allocSize(c*entrySize)
-	}
+// lpRemove removes the entry at off.
+func (z *ZSet) lpRemove(off int) {
+	_, _, next := lpAt(z.lp, off)
+	z.lpResize(off, off-next)
+	z.lpN--
 }
 
 // Score is member's score.
 func (z *ZSet) Score(member []byte) (float64, bool) {
 	if z.sl == nil {
-		if i := z.lpFind(member); i >= 0 {
-			return z.lp[i].Score, true
-		}
-		return 0, false
+		off, score := z.lpFind(member)
+		return score, off >= 0
 	}
 	if n := z.sl.dict[string(member)]; n != nil {
 		return n.score, true
@@ -221,11 +233,10 @@ func (z *ZSet) Add(member []byte, score float64, flags AddFlags, lim Limits) (Ad
 	incr, nx, xx := flags&AddIncr != 0, flags&AddNX != 0, flags&AddXX != 0
 	gt, lt := flags&AddGT != 0, flags&AddLT != 0
 	if z.sl == nil {
-		if i := z.lpFind(member); i >= 0 {
+		if off, cur := z.lpFind(member); off >= 0 {
 			if nx {
 				return ResultNop, 0
 			}
-			cur := z.lp[i].Score
 			if incr {
 				score += cur
 				if math.IsNaN(score) {
@@ -236,10 +247,10 @@ func (z *ZSet) Add(member []byte, score float64, flags AddFlags, lim Limits) (Ad
 				return ResultNop, 0
 			}
 			if score != cur {
-				e := z.lp[i]
-				z.lpRemoveAt(i)
-				e.Score = lpScore(score)
-				z.lpInsertAt(z.lpSearch(score, e.Member), e)
+				// The member's bytes live in lp: copy them out first.
+				m := string(member)
+				z.lpRemove(off)
+				z.lpInsert(m, score)
 				return ResultUpdated, score
 			}
 			return 0, score
@@ -247,14 +258,11 @@ func (z *ZSet) Add(member []byte, score float64, flags AddFlags, lim Limits) (Ad
 		if xx {
 			return ResultNop, 0
 		}
-		if int64(len(z.lp)+1) > lim.MaxListpackEntries || int64(len(member)) > lim.MaxListpackValue ||
-			z.lpBytes+len(member)+lpEntryOverhead > listpackSafety {
+		if int64(z.lpN+1) > lim.MaxListpackEntries || int64(len(member)) > lim.MaxListpackValue ||
+			len(z.lp)+lpEntrySize(len(member)) > listpackSafety {
 			z.toSkiplist()
 		} else {
-			m := string(member)
-			z.lpInsertAt(z.lpSearch(score, m), Entry{m, lpScore(score)})
-			z.lpBytes += len(m) + lpEntryOverhead
-			z.mem += allocSize(len(m))
+			z.lpInsert(str(member), score)
 			return ResultAdded, score
 		}
 	}
@@ -290,14 +298,11 @@ func (z *ZSet) Add(member []byte, score float64, flags AddFlags, lim Limits) (Ad
 // Delete removes member; it reports whether it was there.
 func (z *ZSet) Delete(member []byte) bool {
 	if z.sl == nil {
-		i := z.lpFind(member)
-		if i < 0 {
+		off, _ := z.lpFind(member)
+		if off < 0 {
 			return false
 		}
-		z.lpBytes -= len(z.lp[i].Member) + lpEntryOverhead
-		z.mem -= allocSize(len(z.lp[i].Member))
-		z.lpRemoveAt(i)
-		z.lpShrink()
+		z.lpRemove(off)
 		return true
 	}
 	n := z.sl.dict[string(member)]
@@ -314,14 +319,19 @@ func (z *ZSet) afterRemove() { z.mem += z.sl.afterRemove() }
 // Rank is member's 0-based rank, from the highest score when reverse.
 func (z *ZSet) Rank(member []byte, reverse bool) (int, bool) {
 	if z.sl == nil {
-		i := z.lpFind(member)
-		if i < 0 {
-			return 0, false
+		m := str(member)
+		r := 0
+		for off := 0; off < len(z.lp); r++ {
+			em, _, next := lpAt(z.lp, off)
+			if str(em) == m {
+				if reverse {
+					return z.lpN - 1 - r, true
+				}
+				return r, true
+			}
+			off = next
 		}
-		if reverse {
-			return len(z.lp) - 1 - i, true
-		}
-		return i, true
+		return 0, false
 	}
 	n := z.sl.dict[string(member)]
 	if n == nil {
@@ -340,14 +350,16 @@ func (z *ZSet) toSkiplist() {
 		return
 	}
 	lp := z.lp
-	z.sl = newSkiplist(len(lp))
+	z.sl = newSkiplist(z.lpN)
 	a := newAppender(z.sl)
 	mem := 0
-	for _, e := range lp {
-		mem += a.add(e.Score, e.Member) + allocSize(len(e.Member))
+	for off := 0; off < len(lp); {
+		em, score, next := lpAt(lp, off)
+		mem += a.add(score, string(em)) + allocSize(len(em))
+		off = next
 	}
 	a.finish()
-	z.lp, z.lpBytes = nil, 0
+	z.lp, z.lpN = nil, 0
 	z.mem = z.fixedMem() + mem
 }
 
@@ -359,12 +371,17 @@ func FromSorted(entries []Entry, listpack bool) *ZSet {
 	z := &ZSet{}
 	mem := 0
 	if listpack {
-		z.lp = entries
-		for i, e := range entries {
-			entries[i].Score = lpScore(e.Score)
-			mem += allocSize(len(e.Member))
-			z.lpBytes += len(e.Member) + lpEntryOverhead
+		size := 0
+		for _, e := range entries {
+			size += lpEntrySize(len(e.Member))
 		}
+		z.lp = make([]byte, size, allocSize(size))
+		off := 0
+		for _, e := range entries {
+			lpPut(z.lp[off:], e.Member, lpScore(e.Score))
+			off += lpEntrySize(len(e.Member))
+		}
+		z.lpN = len(entries)
 	} else {
 		z.sl = newSkiplist(len(entries))
 		a := newAppender(z.sl)
@@ -384,21 +401,29 @@ func SortEntries(entries []Entry) {
 
 // Copy returns an independent copy with the same encoding (COPY).
 func (z *ZSet) Copy() store.Object {
+	if z.sl == nil {
+		cp := &ZSet{lp: make([]byte, len(z.lp), cap(z.lp)), lpN: z.lpN, mem: z.mem}
+		copy(cp.lp, z.lp)
+		return cp
+	}
 	entries := make([]Entry, 0, z.Len())
 	z.ForEach(func(m string, s float64) bool {
 		entries = append(entries, Entry{strings.Clone(m), s})
 		return true
 	})
-	return FromSorted(entries, z.sl == nil)
+	return FromSorted(entries, false)
 }
 
-// ForEach calls fn for each member in order until it returns false.
+// ForEach calls fn for each member in order until it returns false. In
+// the small encoding the member string is a view valid only during fn.
 func (z *ZSet) ForEach(fn func(member string, score float64) bool) {
 	if z.sl == nil {
-		for _, e := range z.lp {
-			if !fn(e.Member, e.Score) {
+		for off := 0; off < len(z.lp); {
+			em, score, next := lpAt(z.lp, off)
+			if !fn(str(em), score) {
 				return
 			}
+			off = next
 		}
 		return
 	}
@@ -410,11 +435,12 @@ func (z *ZSet) ForEach(fn func(member string, score float64) bool) {
 }
 
 // Random returns a member chosen uniformly at random; the set must not be
-// empty.
+// empty. In the small encoding the member is a view valid until the set
+// changes.
 func (z *ZSet) Random() (string, float64) {
 	if z.sl == nil {
-		e := &z.lp[rand.IntN(len(z.lp))]
-		return e.Member, e.Score
+		p := z.ByRank(rand.IntN(z.lpN))
+		return p.Member(), p.Score()
 	}
 	n := z.sl.nodes[rand.IntN(len(z.sl.nodes))]
 	return n.member, n.score
@@ -426,9 +452,7 @@ func (z *ZSet) Random() (string, float64) {
 // visited whole, with 0 returned, as Redis does.
 func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float64)) uint64 {
 	if z.sl == nil {
-		for _, e := range z.lp {
-			fn(e.Member, e.Score)
-		}
+		z.ForEach(func(m string, s float64) bool { fn(m, s); return true })
 		return 0
 	}
 	nodes := z.sl.nodes
@@ -452,9 +476,9 @@ func (z *ZSet) Scan(cursor uint64, count int, fn func(member string, score float
 // Pos is a place in a set's order, valid until the set changes. The zero
 // Pos is not valid.
 type Pos struct {
-	z *ZSet
-	i int
-	n *node
+	z   *ZSet
+	off int // byte offset in the small encoding
+	n   *node
 }
 
 // Valid reports whether p is on a member.
@@ -465,15 +489,17 @@ func (p Pos) Valid() bool {
 	if p.z.sl != nil {
 		return p.n != nil
 	}
-	return p.i >= 0 && p.i < len(p.z.lp)
+	return p.off >= 0 && p.off < len(p.z.lp)
 }
 
-// Member is the member at p.
+// Member is the member at p (in the small encoding, a view valid until
+// the set changes).
 func (p Pos) Member() string {
 	if p.n != nil {
 		return p.n.member
 	}
-	return p.z.lp[p.i].Member
+	em, _, _ := lpAt(p.z.lp, p.off)
+	return str(em)
 }
 
 // Score is the score at p.
@@ -481,7 +507,7 @@ func (p Pos) Score() float64 {
 	if p.n != nil {
 		return p.n.score
 	}
-	return p.z.lp[p.i].Score
+	return lpScoreAt(p.z.lp, p.off)
 }
 
 // Next moves to the following member.
@@ -489,7 +515,7 @@ func (p Pos) Next() Pos {
 	if p.z.sl != nil {
 		p.n = p.n.levels[0].forward
 	} else {
-		p.i++
+		_, _, p.off = lpAt(p.z.lp, p.off)
 	}
 	return p
 }
@@ -498,26 +524,54 @@ func (p Pos) Next() Pos {
 func (p Pos) Prev() Pos {
 	if p.z.sl != nil {
 		p.n = p.n.backward
+	} else if p.off == 0 {
+		p.off = -1
 	} else {
-		p.i--
+		p.off = lpPrev(p.z.lp, p.off)
 	}
 	return p
 }
 
-func (z *ZSet) lpPos(i int) Pos { return Pos{z: z, i: i} }
+func (z *ZSet) lpPos(off int) Pos { return Pos{z: z, off: off} }
 
 func (z *ZSet) slPos(n *node) Pos { return Pos{z: z, n: n} }
 
 // none is an invalid position of z.
-func (z *ZSet) none() Pos { return Pos{z: z, i: -1} }
+func (z *ZSet) none() Pos { return Pos{z: z, off: -1} }
+
+func (z *ZSet) lpFirst() Pos {
+	if z.lpN == 0 {
+		return z.none()
+	}
+	return z.lpPos(0)
+}
+
+func (z *ZSet) lpLast() Pos {
+	if z.lpN == 0 {
+		return z.none()
+	}
+	return z.lpPos(lpPrev(z.lp, len(z.lp)))
+}
 
 // ByRank is the position of 0-based rank r (invalid when out of range).
 func (z *ZSet) ByRank(r int) Pos {
 	if z.sl == nil {
-		if r < 0 || r >= len(z.lp) {
+		if r < 0 || r >= z.lpN {
 			return z.none()
 		}
-		return z.lpPos(r)
+		// Walk from the nearer end.
+		if r <= z.lpN/2 {
+			p := z.lpFirst()
+			for ; r > 0; r-- {
+				p = p.Next()
+			}
+			return p
+		}
+		p := z.lpLast()
+		for r = z.lpN - 1 - r; r > 0; r-- {
+			p = p.Prev()
+		}
+		return p
 	}
 	if r == 0 {
 		return z.slPos(z.sl.first())
@@ -529,10 +583,10 @@ func (z *ZSet) ByRank(r int) Pos {
 }
 
 func (z *ZSet) lpIsInRange(r *ScoreRange) bool {
-	if r.empty() || len(z.lp) == 0 {
+	if r.empty() || z.lpN == 0 {
 		return false
 	}
-	return r.GteMin(z.lp[len(z.lp)-1].Score) && r.LteMax(z.lp[0].Score)
+	return r.GteMin(z.lpLast().Score()) && r.LteMax(lpScoreAt(z.lp, 0))
 }
 
 // FirstInRange is the first member with a score in r.
@@ -543,9 +597,13 @@ func (z *ZSet) FirstInRange(r *ScoreRange) Pos {
 	if !z.lpIsInRange(r) {
 		return z.none()
 	}
-	i := sort.Search(len(z.lp), func(i int) bool { return r.GteMin(z.lp[i].Score) })
-	if i < len(z.lp) && r.LteMax(z.lp[i].Score) {
-		return z.lpPos(i)
+	for p := z.lpFirst(); p.Valid(); p = p.Next() {
+		if s := p.Score(); r.GteMin(s) {
+			if r.LteMax(s) {
+				return p
+			}
+			break
+		}
 	}
 	return z.none()
 }
@@ -558,18 +616,22 @@ func (z *ZSet) LastInRange(r *ScoreRange) Pos {
 	if !z.lpIsInRange(r) {
 		return z.none()
 	}
-	i := sort.Search(len(z.lp), func(i int) bool { return !r.LteMax(z.lp[i].Score) }) - 1
-	if i >= 0 && r.GteMin(z.lp[i].Score) {
-		return z.lpPos(i)
+	for p := z.lpLast(); p.Valid(); p = p.Prev() {
+		if s := p.Score(); r.LteMax(s) {
+			if r.GteMin(s) {
+				return p
+			}
+			break
+		}
 	}
 	return z.none()
 }
 
 func (z *ZSet) lpIsInLexRange(r *LexRange) bool {
-	if r.empty() || len(z.lp) == 0 {
+	if r.empty() || z.lpN == 0 {
 		return false
 	}
-	return r.GteMin(z.lp[len(z.lp)-1].Member) && r.LteMax(z.lp[0].Member)
+	return r.GteMin(z.lpLast().Member()) && r.LteMax(z.lpFirst().Member())
 }
 
 // FirstInLexRange is the first member in r (Redis's walk, which assumes
@@ -581,10 +643,10 @@ func (z *ZSet) FirstInLexRange(r *LexRange) Pos {
 	if !z.lpIsInLexRange(r) {
 		return z.none()
 	}
-	for i := range z.lp {
-		if r.GteMin(z.lp[i].Member) {
-			if r.LteMax(z.lp[i].Member) {
-				return z.lpPos(i)
+	for p := z.lpFirst(); p.Valid(); p = p.Next() {
+		if m := p.Member(); r.GteMin(m) {
+			if r.LteMax(m) {
+				return p
 			}
 			break
 		}
@@ -600,10 +662,10 @@ func (z *ZSet) LastInLexRange(r *LexRange) Pos {
 	if !z.lpIsInLexRange(r) {
 		return z.none()
 	}
-	for i := len(z.lp) - 1; i >= 0; i-- {
-		if r.LteMax(z.lp[i].Member) {
-			if r.GteMin(z.lp[i].Member) {
-				return z.lpPos(i)
+	for p := z.lpLast(); p.Valid(); p = p.Prev() {
+		if m := p.Member(); r.LteMax(m) {
+			if r.GteMin(m) {
+				return p
 			}
 			break
 		}
@@ -614,12 +676,11 @@ func (z *ZSet) LastInLexRange(r *LexRange) Pos {
 // Count is the number of members with a score in r (ZCOUNT).
 func (z *ZSet) Count(r *ScoreRange) int {
 	if z.sl == nil {
-		first := z.FirstInRange(r)
-		if !first.Valid() {
-			return 0
+		n := 0
+		for p := z.FirstInRange(r); p.Valid() && r.LteMax(p.Score()); p = p.Next() {
+			n++
 		}
-		last := z.LastInRange(r)
-		return last.i - first.i + 1
+		return n
 	}
 	first := z.sl.firstInRange(r)
 	if first == nil {
@@ -635,9 +696,8 @@ func (z *ZSet) Count(r *ScoreRange) int {
 // LexCount is the number of members in r (ZLEXCOUNT).
 func (z *ZSet) LexCount(r *LexRange) int {
 	if z.sl == nil {
-		p := z.FirstInLexRange(r)
 		n := 0
-		for ; p.Valid() && r.LteMax(p.Member()); p = p.Next() {
+		for p := z.FirstInLexRange(r); p.Valid() && r.LteMax(p.Member()); p = p.Next() {
 			n++
 		}
 		return n
@@ -653,15 +713,23 @@ func (z *ZSet) LexCount(r *LexRange) int {
 	return n
 }
 
-func (z *ZSet) lpDeleteRange(from, to int) {
-	for i := from; i < to; i++ {
-		z.lpBytes -= len(z.lp[i].Member) + lpEntryOverhead
-		z.mem -= allocSize(len(z.lp[i].Member))
+// lpDeleteFrom removes the entries from the one at off while keep says
+// so, and returns how many.
+func (z *ZSet) lpDeleteFrom(off int, del func(m []byte, score float64) bool) int {
+	end, n := off, 0
+	for end < len(z.lp) {
+		em, score, next := lpAt(z.lp, end)
+		if !del(em, score) {
+			break
+		}
+		end = next
+		n++
 	}
-	n := copy(z.lp[from:], z.lp[to:])
-	clear(z.lp[from+n:])
-	z.lp = z.lp[:from+n]
-	z.lpShrink()
+	if n > 0 {
+		z.lpResize(off, off-end)
+		z.lpN -= n
+	}
+	return n
 }
 
 // DeleteRangeByScore removes the members with a score in r and returns
@@ -672,12 +740,7 @@ func (z *ZSet) DeleteRangeByScore(r *ScoreRange) int {
 		if !first.Valid() {
 			return 0
 		}
-		end := first.i
-		for end < len(z.lp) && r.LteMax(z.lp[end].Score) {
-			end++
-		}
-		z.lpDeleteRange(first.i, end)
-		return end - first.i
+		return z.lpDeleteFrom(first.off, func(_ []byte, s float64) bool { return r.LteMax(s) })
 	}
 	n, freed := z.sl.deleteRangeByScore(r)
 	z.mem -= freed
@@ -692,12 +755,7 @@ func (z *ZSet) DeleteRangeByLex(r *LexRange) int {
 		if !first.Valid() {
 			return 0
 		}
-		end := first.i
-		for end < len(z.lp) && r.LteMax(z.lp[end].Member) {
-			end++
-		}
-		z.lpDeleteRange(first.i, end)
-		return end - first.i
+		return z.lpDeleteFrom(first.off, func(m []byte, _ float64) bool { return r.LteMax(str(m)) })
 	}
 	n, freed := z.sl.deleteRangeByLex(r)
 	z.mem -= freed
@@ -709,8 +767,8 @@ func (z *ZSet) DeleteRangeByLex(r *LexRange) int {
 // (valid, start <= end) and returns how many.
 func (z *ZSet) DeleteRangeByRank(start, end int) int {
 	if z.sl == nil {
-		z.lpDeleteRange(start, end+1)
-		return end - start + 1
+		left := end - start + 1
+		return z.lpDeleteFrom(z.ByRank(start).off, func([]byte, float64) bool { left--; return left >= 0 })
 	}
 	n, freed := z.sl.deleteRangeByRank(start+1, end+1)
 	z.mem -= freed
@@ -722,13 +780,13 @@ func (z *ZSet) DeleteRangeByRank(start, end int) int {
 // must not be empty.
 func (z *ZSet) Pop(max bool) (string, float64) {
 	if z.sl == nil {
-		i := 0
+		p := z.lpFirst()
 		if max {
-			i = len(z.lp) - 1
+			p = z.lpLast()
 		}
-		e := z.lp[i]
-		z.lpDeleteRange(i, i+1)
-		return e.Member, e.Score
+		m, s := strings.Clone(p.Member()), p.Score()
+		z.lpRemove(p.off)
+		return m, s
 	}
 	n := z.sl.first()
 	if max {

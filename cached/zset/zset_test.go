@@ -89,9 +89,23 @@ func check(t testing.TB, z *ZSet, m model) {
 		}
 		mem += headerMem + mapMem(sl.dictCap) + allocSize(cap(sl.nodes)*ptrSize)
 	} else {
-		mem += allocSize(cap(z.lp) * entrySize)
-		for _, e := range z.lp {
-			mem += allocSize(len(e.Member))
+		mem += allocSize(cap(z.lp))
+		n := 0
+		for off := 0; off < len(z.lp); n++ {
+			_, _, next := lpAt(z.lp, off)
+			if lpPrev(z.lp, next) != off {
+				t.Fatalf("backlen of the entry at %d leads to %d", off, lpPrev(z.lp, next))
+			}
+			off = next
+		}
+		if n != z.lpN {
+			t.Fatalf("lpN %d, %d entries", z.lpN, n)
+		}
+		if n > 0 && z.lpLast().Member() != want[len(want)-1].Member {
+			t.Fatal("lpLast")
+		}
+		if cap(z.lp) != allocSize(cap(z.lp)) {
+			t.Fatalf("listpack capacity %d is not a size class", cap(z.lp))
 		}
 	}
 	if mem != z.MemUsage() {
