@@ -42,6 +42,21 @@ func (st *hashState) limits() collection.Limits {
 	return collection.Limits{HashMaxListpackEntries: st.maxEntries.Load(), HashMaxListpackValue: st.maxValue.Load()}
 }
 
+// setupHashSet registers the snapshot decoders of hashes and sets: a
+// loaded value takes the encoding the thresholds give it at load time, as
+// Redis's RDB loading does.
+func (s *Server) setupHashSet() {
+	hs, ss := s.hashState(), s.setState()
+	s.RegisterSnapshotDecoder(store.KindHash, func(data []byte) (store.Object, error) {
+		lim := hs.limits()
+		return collection.DecodeHash(data, &lim)
+	})
+	s.RegisterSnapshotDecoder(store.KindSet, func(data []byte) (store.Object, error) {
+		lim := ss.limits()
+		return collection.DecodeSet(data, &lim)
+	})
+}
+
 // hashParams are the family's CONFIG parameters.
 func (s *Server) hashParams() []*Param {
 	st := s.hashState()
@@ -154,6 +169,7 @@ func cmdHSetNX(c *Client, args [][]byte, st *hashState) {
 		return
 	}
 	if h.Exists(args[2]) {
+		c.Unchanged()
 		c.ReplyInt(0)
 		return
 	}
@@ -207,6 +223,7 @@ func cmdHDel(c *Client, args [][]byte) {
 		return
 	}
 	if h == nil {
+		c.Unchanged()
 		c.ReplyInt(0)
 		return
 	}
@@ -229,6 +246,8 @@ func cmdHDel(c *Client, args [][]byte) {
 		if removed {
 			c.Notify(store.ClassGeneric, "del", args[1])
 		}
+	} else {
+		c.Unchanged()
 	}
 	c.ReplyInt(deleted)
 }

@@ -278,3 +278,60 @@ func goRedisHashKeys(t *testing.T, rdb *redis.Client) {
 	eq(t, "MULTI HINCRBY", cmds[1].(*redis.IntCmd).Val(), int64(3))
 	eq(t, "MULTI HGETALL", cmds[2].(*redis.MapStringStringCmd).Val()["a"], "3")
 }
+
+// Hashes and sets survive a restart through a snapshot, with their TTLs;
+// their encodings are chosen again at load time, as Redis does.
+func TestHashSetSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	addr, stop := runCached(t, dir, "3600 1")
+	c := dialRaw(t, addr)
+	c.do("HSET", "small", "a", "1", "b", "2")
+	c.do("HSET", "big", "long", strings.Repeat("x", 100))
+	for i := range 600 {
+		c.do("HSET", "big", "f"+strconv.Itoa(i), strconv.Itoa(i))
+		c.do("SADD", "ints", strconv.Itoa(i))
+	}
+	c.do("SADD", "strs", "a", "b", "c")
+	c.do("SADD", "few", "1", "2", "x")
+	c.do("SREM", "few", "x") // a hashtable of integers: reloads as an intset
+	c.do("EXPIRE", "small", "1000")
+	c.do("SELECT", "2")
+	c.do("SADD", "in2", "5")
+	// Writes that change nothing are not changes for the save rules.
+	before := c.do("INFO", "persistence")
+	c.do("SADD", "in2", "5")
+	c.do("SREM", "in2", "6")
+	c.do("HDEL", "nokey", "f")
+	c.do("SMOVE", "in2", "other", "7")
+	c.do("SINTERSTORE", "nothing", "nokey")
+	if after := c.do("INFO", "persistence"); changes(before) != changes(after) {
+		t.Fatalf("no-op writes counted as changes: %d then %d", changes(before), changes(after))
+	}
+	stop()
+
+	addr2, _ := runCached(t, dir, "")
+	c2 := dialRaw(t, addr2)
+	eq(t, "small", c2.do("HGETALL", "small"), "*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n")
+	ttl := c2.do("TTL", "small")
+	if n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(ttl, ":"), "\r\n")); err != nil || n < 990 || n > 1000 {
+		t.Fatalf("TTL after restart %q", ttl)
+	}
+	eq(t, "big HLEN", c2.do("HLEN", "big"), ":601\r\n")
+	eq(t, "big HGET", c2.do("HGET", "big", "f599"), "$3\r\n599\r\n")
+	eq(t, "big encoding", c2.do("OBJECT", "ENCODING", "big"), "$9\r\nhashtable\r\n")
+	eq(t, "small encoding", c2.do("OBJECT", "ENCODING", "small"), "$8\r\nlistpack\r\n")
+	eq(t, "ints SCARD", c2.do("SCARD", "ints"), ":600\r\n")
+	eq(t, "ints encoding", c2.do("OBJECT", "ENCODING", "ints"), "$9\r\nhashtable\r\n")
+	eq(t, "few", c2.do("SMEMBERS", "few"), "*2\r\n$1\r\n1\r\n$1\r\n2\r\n")
+	eq(t, "few encoding", c2.do("OBJECT", "ENCODING", "few"), "$6\r\nintset\r\n")
+	eq(t, "strs", c2.do("SCARD", "strs"), ":3\r\n")
+	c2.do("SELECT", "2")
+	eq(t, "in2", c2.do("SMEMBERS", "in2"), "*1\r\n$1\r\n5\r\n")
+}
+
+// changes reads rdb_changes_since_last_save from an INFO reply.
+func changes(info string) int {
+	_, rest, _ := strings.Cut(info, "rdb_changes_since_last_save:")
+	n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(rest, "\r\n", 2)[0]))
+	return n
+}

@@ -135,6 +135,8 @@ func cmdSAdd(c *Client, args [][]byte, st *setState) {
 			c.db.Updated(e)
 		}
 		c.Notify(store.ClassSet, "sadd", args[1])
+	} else {
+		c.Unchanged()
 	}
 	c.ReplyInt(added)
 }
@@ -145,6 +147,7 @@ func cmdSRem(c *Client, args [][]byte) {
 		return
 	}
 	if s == nil {
+		c.Unchanged()
 		c.ReplyInt(0)
 		return
 	}
@@ -167,6 +170,8 @@ func cmdSRem(c *Client, args [][]byte) {
 		if removed {
 			c.Notify(store.ClassGeneric, "del", args[1])
 		}
+	} else {
+		c.Unchanged()
 	}
 	c.ReplyInt(deleted)
 }
@@ -176,6 +181,7 @@ func cmdSMove(c *Client, args [][]byte, st *setState) {
 	srcE := c.LookupWrite(srcKey)
 	dstE := c.LookupWrite(dstKey)
 	if srcE == nil {
+		c.Unchanged()
 		c.ReplyInt(0)
 		return
 	}
@@ -185,6 +191,7 @@ func cmdSMove(c *Client, args [][]byte, st *setState) {
 	}
 	src := srcE.Obj.(*collection.Set)
 	if srcE == dstE {
+		c.Unchanged()
 		if src.Has(m) {
 			c.ReplyInt(1)
 		} else {
@@ -193,6 +200,7 @@ func cmdSMove(c *Client, args [][]byte, st *setState) {
 		return
 	}
 	if !src.Remove(m) {
+		c.Unchanged()
 		c.ReplyInt(0)
 		return
 	}
@@ -288,6 +296,7 @@ func cmdSPop(c *Client, args [][]byte) {
 		return
 	}
 	if s == nil {
+		c.Unchanged()
 		c.ReplyNull()
 		return
 	}
@@ -309,6 +318,7 @@ func spopCount(c *Client, args [][]byte) {
 		return
 	}
 	if s == nil || n == 0 {
+		c.Unchanged()
 		c.ReplySet(0)
 		return
 	}
@@ -412,6 +422,8 @@ func setStore(c *Client, dst []byte, s *collection.Set, event string) {
 	c.ReplyInt(0)
 	if c.db.Delete(dst, c.now) {
 		c.Notify(store.ClassGeneric, "del", dst)
+	} else {
+		c.Unchanged()
 	}
 }
 

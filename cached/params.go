@@ -44,6 +44,7 @@ type paramTable struct {
 func (s *Server) paramFamilies() [][]*Param {
 	return [][]*Param{
 		s.coreParams(),
+		s.hllParams(),
 		s.listParams(),
 		s.hashParams(),
 		s.setParams(),

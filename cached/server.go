@@ -174,6 +174,7 @@ func New(cfg Config, env daemon.Env) (*Server, error) {
 // append their Hooks; a new such family adds one line here.
 func (s *Server) setupFamilies() {
 	s.setupBlocking()
+	s.setupHashSet()
 }
 
 // families lists every command family's table entries. A new family adds

@@ -3,6 +3,7 @@ package collection
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"strings"
 	"unsafe"
 
@@ -348,4 +349,80 @@ func (h *Hash) Copy() store.Object {
 	}
 	c.idx = h.idx.clone()
 	return c
+}
+
+// AppendSnapshot appends the hash for a snapshot: the number of pairs as
+// a uvarint, then each field and value as a uvarint length and its bytes
+// (a listpack's own bytes).
+func (h *Hash) AppendSnapshot(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(h.Len()))
+	if !h.table {
+		return append(b, h.lp...)
+	}
+	for i, k := range h.keys {
+		b = binary.AppendUvarint(b, uint64(len(k)))
+		b = append(b, k...)
+		b = binary.AppendUvarint(b, uint64(len(h.vals[i])))
+		b = append(b, h.vals[i]...)
+	}
+	return b
+}
+
+// errSnapshot is returned for snapshot bytes that do not decode.
+var errSnapshot = errors.New("malformed snapshot value")
+
+// snapshotReader reads what AppendSnapshot wrote.
+type snapshotReader struct{ b []byte }
+
+func (r *snapshotReader) uvarint() (int, error) {
+	v, k := binary.Uvarint(r.b)
+	// A count or a length is never more than the bytes that follow.
+	if k <= 0 || v > uint64(len(r.b)-k) {
+		return 0, errSnapshot
+	}
+	r.b = r.b[k:]
+	return int(v), nil
+}
+
+func (r *snapshotReader) bytes() ([]byte, error) {
+	n, err := r.uvarint()
+	if err != nil {
+		return nil, err
+	}
+	b := r.b[:n:n]
+	r.b = r.b[n:]
+	return b, nil
+}
+
+// DecodeHash rebuilds a hash from AppendSnapshot's bytes. Its encoding
+// follows lim, as Redis chooses one when it loads a hash from an RDB
+// file: a listpack when the hash is small enough, whatever it was.
+func DecodeHash(data []byte, lim *Limits) (*Hash, error) {
+	r := &snapshotReader{b: data}
+	n, err := r.uvarint()
+	if err != nil || n == 0 {
+		return nil, errSnapshot
+	}
+	h := NewHash()
+	if int64(n) > lim.HashMaxListpackEntries {
+		h.keys = make([]string, 0, n)
+		h.vals = make([]string, 0, n)
+		h.idx.init(n)
+		h.table = true
+	}
+	for range n {
+		f, err := r.bytes()
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.bytes()
+		if err != nil {
+			return nil, err
+		}
+		h.Set(f, v, lim)
+	}
+	if len(r.b) != 0 || h.Len() != n {
+		return nil, errSnapshot
+	}
+	return h, nil
 }

@@ -1,6 +1,7 @@
 package collection
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
 	"strconv"
@@ -299,4 +300,48 @@ func (s *Set) Copy() store.Object {
 	}
 	c.idx = s.idx.clone()
 	return c
+}
+
+// AppendSnapshot appends the set for a snapshot: the number of members as
+// a uvarint, then each member as a uvarint length and its bytes.
+func (s *Set) AppendSnapshot(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(s.Len()))
+	var num [20]byte
+	for i := range s.Len() {
+		if s.table {
+			b = binary.AppendUvarint(b, uint64(len(s.keys[i])))
+			b = append(b, s.keys[i]...)
+			continue
+		}
+		m := strconv.AppendInt(num[:0], s.ints[i], 10)
+		b = binary.AppendUvarint(b, uint64(len(m)))
+		b = append(b, m...)
+	}
+	return b
+}
+
+// DecodeSet rebuilds a set from AppendSnapshot's bytes, in the encoding
+// lim gives it (as Redis loads a set from an RDB file: an intset when
+// every member is an integer and they are few enough).
+func DecodeSet(data []byte, lim *Limits) (*Set, error) {
+	r := &snapshotReader{b: data}
+	n, err := r.uvarint()
+	if err != nil || n == 0 {
+		return nil, errSnapshot
+	}
+	s := NewIntSet()
+	if n > intsetMax(lim) {
+		s = NewTableSet(n)
+	}
+	for range n {
+		m, err := r.bytes()
+		if err != nil {
+			return nil, err
+		}
+		s.Add(m, lim)
+	}
+	if len(r.b) != 0 || s.Len() != n {
+		return nil, errSnapshot
+	}
+	return s, nil
 }
