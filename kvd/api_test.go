@@ -14,9 +14,11 @@ import (
 func testConfig(t testing.TB) Config {
 	cfg := daemontest.Config(t, Spec())
 	cfg.Shards = 4
-	cfg.Tuning.HeartbeatTimeout = 100 * time.Millisecond
-	cfg.Tuning.ElectionTimeout = 100 * time.Millisecond
-	cfg.Tuning.LeaderLeaseTimeout = 50 * time.Millisecond
+	// short enough for quick failovers, long enough that a test machine
+	// busy with -race and other packages does not depose leaders
+	cfg.Tuning.HeartbeatTimeout = 200 * time.Millisecond
+	cfg.Tuning.ElectionTimeout = 200 * time.Millisecond
+	cfg.Tuning.LeaderLeaseTimeout = 150 * time.Millisecond
 	cfg.RequestTimeout = 3 * time.Second
 	return cfg
 }

@@ -25,9 +25,7 @@ func TestClusterReplicatesAndBalances(t *testing.T) {
 	}
 	for i := 0; i < 30; i++ {
 		k := fmt.Sprintf("k%d", i)
-		if r := newKVC(t, c.api(i%3)).put(k, "v"+k, ""); r.status != 200 {
-			t.Fatalf("put via node %d: %d %s", i%3, r.status, r.body)
-		}
+		newKVC(t, c.api(i%3)).mustPut(k, "v"+k)
 		for n := 0; n < 3; n++ {
 			if r := newKVC(t, c.api(n)).get(k, ""); r.status != 200 || string(r.body) != "v"+k {
 				t.Fatalf("get %s via node %d: %d %s", k, n, r.status, r.body)
@@ -78,10 +76,8 @@ func TestLeaderFailoverUnderWriteLoad(t *testing.T) {
 		})
 	}
 	time.Sleep(300 * time.Millisecond)
-	victim := c.leaderOf(0)
-	if victim < 0 {
-		t.Fatal("no leader for shard 0")
-	}
+	victim := -1
+	poll(t, 10*time.Second, "a leader for shard 0", func() bool { victim = c.leaderOf(0); return victim >= 0 })
 	before := ok.Load()
 	c.stop(victim)
 	poll(t, 10*time.Second, "writes to resume after the leader stopped", func() bool { return ok.Load() > before+50 })

@@ -72,17 +72,13 @@ func TestProcessKill9AndRestart(t *testing.T) {
 	c := startProcesses(t, 3)
 	cl := newKVC(t, c.Nodes[0].API)
 	for i := 0; i < 20; i++ {
-		if r := cl.put(fmt.Sprint("before", i), "x", ""); r.status != 200 {
-			t.Fatalf("put: %d %s", r.status, r.body)
-		}
+		cl.mustPut(fmt.Sprint("before", i), "x")
 	}
 	if err := c.Kill9(1); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 20; i++ {
-		if r := cl.put(fmt.Sprint("during", i), "y", ""); r.status != 200 {
-			t.Fatalf("put with a node down: %d %s", r.status, r.body)
-		}
+		cl.mustPut(fmt.Sprint("during", i), "y")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()

@@ -13,9 +13,7 @@ import (
 func TestRemovedNodeIsReplaced(t *testing.T) {
 	c := startCluster(t, 4, 4, nil)
 	for i := 0; i < 20; i++ {
-		if r := newKVC(t, c.api(0)).put(fmt.Sprint("key", i), fmt.Sprint(i), ""); r.status != 200 {
-			t.Fatalf("put: %d %s", r.status, r.body)
-		}
+		newKVC(t, c.api(0)).mustPut(fmt.Sprint("key", i), fmt.Sprint(i))
 	}
 	st, _ := clusterStatus(c.api(0))
 	victim := -1
@@ -75,12 +73,10 @@ func TestSnapshotInstallToLaggingNode(t *testing.T) {
 	})
 	lagger := (c.leaderOf(0) + 1) % 3
 	cl := newKVC(t, c.api((lagger+1)%3))
-	cl.put("before", "1", "")
+	cl.mustPut("before", "1")
 	c.stop(lagger)
 	for i := 0; i < 400; i++ {
-		if r := cl.put(fmt.Sprintf("k%03d", i), fmt.Sprint(i), ""); r.status != 200 {
-			t.Fatalf("put while a node is down: %d %s", r.status, r.body)
-		}
+		cl.mustPut(fmt.Sprintf("k%03d", i), fmt.Sprint(i))
 	}
 	leader := c.svc(c.leaderOf(0))
 	poll(t, 10*time.Second, "the leader to snapshot and compact", func() bool {
@@ -109,11 +105,7 @@ func TestFullClusterRestart(t *testing.T) {
 	acked := map[string]uint64{}
 	for i := 0; i < 60; i++ {
 		k := fmt.Sprint("r", i)
-		r := newKVC(t, c.api(i%3)).put(k, k, "")
-		if r.status != 200 {
-			t.Fatalf("put: %d", r.status)
-		}
-		acked[k] = r.revision(t)
+		acked[k] = newKVC(t, c.api(i%3)).mustPut(k, k)
 	}
 	for i := range 3 {
 		c.stop(i)
@@ -129,7 +121,7 @@ func TestFullClusterRestart(t *testing.T) {
 		}
 	}
 	// revisions keep increasing after the restart
-	if r := newKVC(t, c.api(2)).put("r0", "again", ""); r.status != 200 || r.revision(t) <= acked["r0"] {
-		t.Fatalf("write after restart: %d rev %d (was %d)", r.status, r.revision(t), acked["r0"])
+	if rev := newKVC(t, c.api(2)).mustPut("r0", "again"); rev <= acked["r0"] {
+		t.Fatalf("write after restart: rev %d (was %d)", rev, acked["r0"])
 	}
 }

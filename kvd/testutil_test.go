@@ -102,3 +102,20 @@ func (c *kvc) tryPut(key, value string) reply {
 	b, _ := io.ReadAll(resp.Body)
 	return reply{status: resp.StatusCode, body: b, hdr: resp.Header}
 }
+
+// mustPut writes key, retrying 503s (a leader change during setup writes
+// is not what such a test is about), and returns the revision.
+func (c *kvc) mustPut(key, value string) uint64 {
+	c.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := c.tryPut(key, value)
+		if r.status == 200 {
+			return r.revision(c.t)
+		}
+		if (r.status != 0 && r.status != 503) || time.Now().After(deadline) {
+			c.t.Fatalf("put %s: %d %s", key, r.status, r.body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

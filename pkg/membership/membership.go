@@ -50,6 +50,7 @@ type Member struct {
 // Members is a running gossip member.
 type Members struct {
 	ml      *memberlist.Memberlist
+	addr    string
 	mu      sync.Mutex // guards meta and known
 	meta    []byte
 	known   map[string]Member
@@ -86,14 +87,15 @@ func Start(cfg Config) (*Members, error) {
 		return nil, fmt.Errorf("gossip on %s: %w", cfg.Bind, err)
 	}
 	m.ml = ml
+	// memberlist rewrites its local node in place while gossiping, so the
+	// address is read once, before anyone else can talk to it.
+	n := ml.LocalNode()
+	m.addr = net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
 	return m, nil
 }
 
 // Addr is the bound gossip address.
-func (m *Members) Addr() string {
-	n := m.ml.LocalNode()
-	return net.JoinHostPort(n.Addr.String(), strconv.Itoa(int(n.Port)))
-}
+func (m *Members) Addr() string { return m.addr }
 
 // Join contacts the given members; it succeeds if any answers.
 func (m *Members) Join(addrs []string) (int, error) { return m.ml.Join(addrs) }
