@@ -938,7 +938,7 @@ func cmdObjectIdleTime(c *Client, args [][]byte) {
 		c.ReplyError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 		return
 	}
-	c.ReplyInt(store.IdleMillis(e, c.now) / 1000)
+	c.ReplyInt(c.db.IdleMillis(e, c.now) / 1000)
 }
 
 func cmdObjectRefCount(c *Client, args [][]byte) {

@@ -3,6 +3,7 @@ package store
 import (
 	"math/rand/v2"
 	"sync/atomic"
+	"unsafe"
 )
 
 // LFU parameters (lfu-log-factor, lfu-decay-time) and Redis's initial
@@ -30,7 +31,6 @@ func lruClock(now int64) uint32 { return uint32(now) }
 func lfuMinutes(now int64) uint32 { return uint32(now/60000) & 0xffff }
 
 func (ks *Keyspace) initAccess(e *Entry, now int64) {
-	e.atime = lruClock(now)
 	e.lfu = lfuMinutes(now)<<8 | lfuInitVal
 }
 
@@ -38,14 +38,14 @@ func (ks *Keyspace) initAccess(e *Entry, now int64) {
 // under an LFU policy and the LRU clock under any other (so after a
 // policy change at runtime the new data takes a while to build up, as
 // OBJECT FREQ's error says).
-func (ks *Keyspace) touchAccess(e *Entry, now int64) {
+func (ks *Keyspace) touchAccess(sh *Shard, e *Entry, now int64) {
 	if Policy(ks.evict.policy.Load()).IsLFU() {
 		c := ks.lfuDecr(e, now)
 		c = ks.lfuLogIncr(c)
 		e.lfu = lfuMinutes(now)<<8 | c
 		return
 	}
-	e.atime = lruClock(now)
+	sh.atimes[e.idx] = lruClock(now)
 }
 
 // lfuDecr is the counter after the decay since its last decrement time.
@@ -88,6 +88,8 @@ func (ks *Keyspace) lfuLogIncr(c uint32) uint32 {
 // Freq is the entry's LFU counter after decay (OBJECT FREQ).
 func (ks *Keyspace) Freq(e *Entry, now int64) int { return int(ks.lfuDecr(e, now)) }
 
-// IdleMillis is the time since the entry was last accessed (OBJECT
-// IDLETIME reports it in seconds).
-func IdleMillis(e *Entry, now int64) int64 { return int64(lruClock(now) - e.atime) }
+// IdleMillis is the time since e, a live entry of db, was last accessed
+// (OBJECT IDLETIME reports it in seconds). Its shard must be locked.
+func (db *DB) IdleMillis(e *Entry, now int64) int64 {
+	return int64(lruClock(now) - db.ShardOf(unsafe.Slice(unsafe.StringData(e.key), len(e.key))).atimes[e.idx])
+}

@@ -65,9 +65,10 @@ type Entry struct {
 
 	expire int64  // Unix ms, 0 without a TTL
 	ctime  int64  // creation, Unix ms (FIFO policies)
+	// The LRU clock lives in the shard's atimes, beside the entry's
+	// place in entries: eviction samples it without touching the entry.
 	idx    uint32 // position in the shard's entry slice
 	vidx   uint32 // position in the volatile slice, when expire != 0
-	atime  uint32 // LRU clock: Unix ms, wrapping
 	lfu    uint32 // LFU: last decrement time in minutes << 8 | log counter
 	mem    int32  // bytes accounted for this entry
 	flags  uint8

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 )
 
 // Policy is a maxmemory-policy.
@@ -63,9 +62,8 @@ const (
 
 type poolEntry struct {
 	score uint64 // higher is evicted first
-	db    int
+	sh    *Shard
 	e     *Entry // identifies the candidate (entries are never reused)
-	key   string // e's key: a string is immutable, so it stays valid
 }
 
 // evictor holds the maxmemory settings and Redis's eviction pool: the best
@@ -193,11 +191,12 @@ func (ks *Keyspace) evictRandom(p Policy, now int64) bool {
 	return false
 }
 
-// score ranks an entry for eviction: higher goes first.
-func (ks *Keyspace) score(p Policy, e *Entry, now int64) uint64 {
+// score ranks an entry of sh for eviction: higher goes first. atime is
+// its LRU clock.
+func (ks *Keyspace) score(p Policy, e *Entry, atime uint32, now int64) uint64 {
 	switch p {
 	case AllKeysLRU, VolatileLRU:
-		return uint64(IdleMillis(e, now))
+		return uint64(lruClock(now) - atime)
 	case AllKeysLFU, VolatileLFU:
 		return 255 - uint64(ks.lfuDecr(e, now))
 	case VolatileTTL:
@@ -224,17 +223,25 @@ func (ks *Keyspace) populate(p Policy, now int64) bool {
 		if p.volatile() {
 			list = sh.volatile
 		}
+		lru := p == AllKeysLRU || p == VolatileLRU
 		for i := 0; i < n; i++ {
-			var e *Entry
+			var j int
 			if len(list) <= n {
 				if i >= len(list) {
 					break
 				}
-				e = list[i]
+				j = i
 			} else {
-				e = list[rand.IntN(len(list))]
+				j = rand.IntN(len(list))
 			}
-			ev.offer(ks.score(p, e, now), db.id, e)
+			e := list[j]
+			if lru && !p.volatile() {
+				// All-keys LRU reads only the dense atimes: the entry
+				// itself is touched only if it is evicted.
+				ev.offer(ks.score(p, nil, sh.atimes[j], now), sh, e)
+				continue
+			}
+			ev.offer(ks.score(p, e, sh.atimes[e.idx], now), sh, e)
 		}
 		sh.mu.Unlock()
 	}
@@ -242,7 +249,7 @@ func (ks *Keyspace) populate(p Policy, now int64) bool {
 }
 
 // offer inserts a candidate into the pool, kept sorted by ascending score.
-func (ev *evictor) offer(score uint64, db int, e *Entry) {
+func (ev *evictor) offer(score uint64, sh *Shard, e *Entry) {
 	pool := ev.pool
 	for i := range pool {
 		if pool[i].e == e {
@@ -258,12 +265,12 @@ func (ev *evictor) offer(score uint64, db int, e *Entry) {
 			return // worse than everything we hold
 		}
 		copy(pool[:k-1], pool[1:k]) // drop the worst candidate
-		pool[k-1] = poolEntry{score, db, e, e.key}
+		pool[k-1] = poolEntry{score, sh, e}
 		return
 	}
 	pool = append(pool, poolEntry{})
 	copy(pool[k+1:], pool[k:])
-	pool[k] = poolEntry{score, db, e, e.key}
+	pool[k] = poolEntry{score, sh, e}
 	ev.pool = pool
 }
 
@@ -276,11 +283,11 @@ func (ks *Keyspace) evictFromPool(p Policy, now int64) bool {
 		c := ev.pool[len(ev.pool)-1]
 		ev.pool[len(ev.pool)-1] = poolEntry{}
 		ev.pool = ev.pool[:len(ev.pool)-1]
-		db := ks.dbs[c.db]
-		sh := db.ShardOf(unsafeBytes(c.key))
+		sh, e := c.sh, c.e
 		sh.mu.Lock()
-		e := sh.m[c.key]
-		if e == nil || e != c.e || (p.volatile() && e.expire == 0) {
+		// Still there? An entry is never reused, so finding it at its
+		// index proves it is live in this shard (no hashing needed).
+		if int(e.idx) >= len(sh.entries) || sh.entries[e.idx] != e || (p.volatile() && e.expire == 0) {
 			sh.mu.Unlock()
 			continue // gone, or no longer a candidate
 		}
@@ -299,5 +306,3 @@ func (sh *Shard) evictEntry(e *Entry) {
 	sh.modified(key)
 	sh.db.ks.observer.KeyEvent(ClassEvicted, "evicted", sh.db.id, key)
 }
-
-func unsafeBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -174,6 +174,7 @@ type Shard struct {
 
 	m        map[string]*Entry
 	entries  []*Entry // every entry, for sampling and SCAN
+	atimes   []uint32 // LRU clock of entries[i] (Unix ms, wrapping)
 	volatile []*Entry // entries with a TTL
 	mem      int64
 
@@ -248,7 +249,7 @@ func (db *DB) Lookup(key []byte, now int64, flags LookupFlags) *Entry {
 		}
 	}
 	if e != nil && flags&NoTouch == 0 {
-		db.ks.touchAccess(e, now)
+		db.ks.touchAccess(sh, e, now)
 	}
 	return e
 }
@@ -307,7 +308,7 @@ func (db *DB) Set(key, val []byte, now int64, opt SetOptions) *Entry {
 		}
 		sh.setString(e, val)
 		sh.setExpire(e, exp)
-		db.ks.touchAccess(e, now)
+		db.ks.touchAccess(sh, e, now)
 		sh.account(e)
 	}
 	sh.modified(key)
@@ -378,7 +379,7 @@ func (db *DB) SetObject(key []byte, obj Object, now int64, keepTTL bool) *Entry 
 		if !keepTTL {
 			sh.setExpire(e, 0)
 		}
-		db.ks.touchAccess(e, now)
+		db.ks.touchAccess(sh, e, now)
 		sh.account(e)
 	}
 	sh.modified(key)
@@ -437,20 +438,21 @@ func (db *DB) SetExpire(e *Entry, at int64) {
 func (db *DB) Rename(src []byte, dstDB *DB, dst []byte, now int64) *Entry {
 	ssh := db.ShardOf(src)
 	e := ssh.m[string(src)]
+	atime := ssh.atimes[e.idx]
 	ssh.remove(e)
 	ssh.modified(src)
 	dsh := dstDB.ShardOf(dst)
 	if old := dsh.m[string(dst)]; old != nil {
 		dsh.remove(old)
 	}
-	ne := &Entry{Obj: e.Obj, expire: e.expire, ctime: e.ctime, atime: e.atime, lfu: e.lfu, flags: e.flags}
+	ne := &Entry{Obj: e.Obj, expire: e.expire, ctime: e.ctime, lfu: e.lfu, flags: e.flags}
 	if e.Obj == nil {
 		ne = newStringEntry(dst, e.Str, 0)
-		ne.expire, ne.ctime, ne.atime, ne.lfu, ne.flags = e.expire, e.ctime, e.atime, e.lfu, e.flags
+		ne.expire, ne.ctime, ne.lfu, ne.flags = e.expire, e.ctime, e.lfu, e.flags
 	} else {
 		ne.key = string(dst)
 	}
-	dsh.insertKeepMeta(ne)
+	dsh.insertKeepMeta(ne, atime)
 	dsh.modified(dst)
 	return ne
 }
@@ -477,13 +479,14 @@ func (db *DB) Insert(key []byte, str []byte, obj Object, expire int64, now int64
 func (sh *Shard) insert(e *Entry, now int64) {
 	e.ctime = now
 	sh.db.ks.initAccess(e, now)
-	sh.insertKeepMeta(e)
+	sh.insertKeepMeta(e, lruClock(now))
 }
 
-func (sh *Shard) insertKeepMeta(e *Entry) {
+func (sh *Shard) insertKeepMeta(e *Entry, atime uint32) {
 	sh.m[e.key] = e
 	e.idx = uint32(len(sh.entries))
 	sh.entries = append(sh.entries, e)
+	sh.atimes = append(sh.atimes, atime)
 	sh.n.Add(1)
 	sh.db.keys.Add(1)
 	if e.expire != 0 {
@@ -499,9 +502,11 @@ func (sh *Shard) remove(e *Entry) {
 	last := len(sh.entries) - 1
 	moved := sh.entries[last]
 	sh.entries[e.idx] = moved
+	sh.atimes[e.idx] = sh.atimes[last]
 	moved.idx = e.idx
 	sh.entries[last] = nil
 	sh.entries = sh.entries[:last]
+	sh.atimes = sh.atimes[:last]
 	sh.n.Add(-1)
 	sh.db.keys.Add(-1)
 	if e.expire != 0 {
@@ -535,6 +540,7 @@ func (sh *Shard) removeVolatile(e *Entry) {
 func (sh *Shard) maybeShrink() {
 	if c := cap(sh.entries); c > 1024 && len(sh.entries) < c/8 {
 		sh.entries = append([]*Entry(nil), sh.entries...)
+		sh.atimes = append([]uint32(nil), sh.atimes...)
 	}
 	if c := cap(sh.volatile); c > 1024 && len(sh.volatile) < c/8 {
 		sh.volatile = append([]*Entry(nil), sh.volatile...)
@@ -622,6 +628,7 @@ func (db *DB) Flush() {
 		sh.mem = 0
 		sh.m = make(map[string]*Entry)
 		sh.entries = nil
+		sh.atimes = nil
 		sh.volatile = nil
 		db.keys.Add(-int64(sh.n.Swap(0)))
 		db.volatile.Add(-int64(sh.nvol.Swap(0)))
@@ -654,6 +661,7 @@ func (db *DB) Swap(other *DB) {
 		}
 		a.m, b.m = b.m, a.m
 		a.entries, b.entries = b.entries, a.entries
+		a.atimes, b.atimes = b.atimes, a.atimes
 		a.volatile, b.volatile = b.volatile, a.volatile
 		a.mem, b.mem = b.mem, a.mem
 		an, bn := a.n.Load(), b.n.Load()
