@@ -189,12 +189,11 @@ func cmdGeoPos(c *Client, args [][]byte) {
 // geoReplyCoord replies a coordinate as Redis's addReplyHumanLongDouble:
 // a bulk string in RESP2, a double in RESP3, in the same human format.
 func geoReplyCoord(c *Client, buf []byte, f float64) []byte {
-	buf = zset.FormatGeoCoord(buf[:0], f)
 	if c.Proto() == resp.Proto3 {
-		out := append(append(append(c.Scratch(), ','), buf...), '\r', '\n')
-		c.ReplyRaw(out)
-		c.SetScratch(out)
+		buf = append(zset.FormatGeoCoord(append(buf[:0], ','), f), '\r', '\n')
+		c.ReplyRaw(buf)
 	} else {
+		buf = zset.FormatGeoCoord(buf[:0], f)
 		c.ReplyBulk(buf)
 	}
 	return buf

@@ -2,6 +2,7 @@ package cached
 
 import (
 	"math"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/anvilstack/anvil/cached/store"
@@ -375,7 +376,7 @@ func zaddApply(c *Client, key []byte, flags zset.AddFlags, ch bool, members [][]
 		c.ReplyError(errZsetNaN)
 	case incr:
 		if processed > 0 {
-			c.ReplyDouble(score)
+			zsetReplyScore(c, score)
 		} else {
 			c.ReplyNull()
 		}
@@ -449,7 +450,7 @@ func cmdZScore(c *Client, args [][]byte) {
 		return
 	}
 	if s, found := z.Score(args[2]); found {
-		c.ReplyDouble(s)
+		zsetReplyScore(c, s)
 	} else {
 		c.ReplyNull()
 	}
@@ -467,7 +468,7 @@ func cmdZMScore(c *Client, args [][]byte) {
 			continue
 		}
 		if s, found := z.Score(m); found {
-			c.ReplyDouble(s)
+			zsetReplyScore(c, s)
 		} else {
 			c.ReplyNull()
 		}
@@ -498,7 +499,44 @@ func zsetAppendElem(b []byte, proto resp.Proto, member string, score float64, wi
 	}
 	b = resp.AppendBulkString(b, member)
 	if withScores {
-		b = resp.AppendDouble(b, score, proto)
+		b = zsetAppendScore(b, proto, score)
 	}
 	return b
+}
+
+// zsetFormatScore formats a score as Redis 7.0 replies it (%.17g, inf,
+// -inf), with a fast path for integral scores: below 1e17 %.17g writes
+// them as plain integers.
+func zsetFormatScore(b []byte, f float64) []byte {
+	if f == math.Trunc(f) && f > -1e17 && f < 1e17 {
+		if f == 0 && math.Signbit(f) {
+			return append(b, "-0"...)
+		}
+		return strconv.AppendInt(b, int64(f), 10)
+	}
+	return resp.AppendFloat(b, f)
+}
+
+// zsetAppendScore appends a score as a RESP3 double or a RESP2 bulk
+// string.
+func zsetAppendScore(b []byte, proto resp.Proto, f float64) []byte {
+	var tmp [32]byte
+	num := zsetFormatScore(tmp[:0], f)
+	if proto == resp.Proto3 {
+		b = append(b, ',')
+		b = append(b, num...)
+		return append(b, '\r', '\n')
+	}
+	return resp.AppendBulk(b, num)
+}
+
+// zsetReplyScore replies a score (a double).
+func zsetReplyScore(c *Client, f float64) {
+	var tmp [40]byte
+	if c.Proto() == resp.Proto3 {
+		out := append(zsetFormatScore(append(tmp[:0], ','), f), '\r', '\n')
+		c.ReplyRaw(out)
+		return
+	}
+	c.ReplyBulk(zsetFormatScore(tmp[:0], f))
 }

@@ -2,6 +2,7 @@ package cached
 
 import (
 	"bytes"
+	"math"
 	"net"
 	"strings"
 	"testing"
@@ -97,6 +98,23 @@ func FuzzZSetArgs(f *testing.F) {
 			if card != ":"+itoa(int64(len(n.Elems)))+"\r\n" && !strings.HasPrefix(card, "-WRONGTYPE") {
 				t.Fatalf("%q: %s has ZCARD %q but ZRANGE %q", args, key, card, all)
 			}
+		}
+	})
+}
+
+// FuzzZSetFormatScore checks the integral fast path of score formatting
+// against the general %.17g formatting.
+func FuzzZSetFormatScore(f *testing.F) {
+	for _, v := range []float64{0, math.Copysign(0, -1), 1, -1, 1e15, 1e16, 99999999999999999, 1e17, -1e17, 1e17 - 16, 0.5, 1.1, math.Inf(1), math.Inf(-1), 123456789012345678, 4503599627370496.5} {
+		f.Add(math.Float64bits(v))
+	}
+	f.Fuzz(func(t *testing.T, bits uint64) {
+		v := math.Float64frombits(bits)
+		if math.IsNaN(v) {
+			return
+		}
+		if got, want := string(zsetFormatScore(nil, v)), string(resp.AppendFloat(nil, v)); got != want {
+			t.Fatalf("%v (%#x): %q, want %q", v, bits, got, want)
 		}
 	})
 }

@@ -307,7 +307,7 @@ func zsetOpGeneric(c *Client, args [][]byte, dst []byte, numIdx int, op zsetOp, 
 			}
 			c.ReplyBulkString(e.Member)
 			if withScores {
-				c.ReplyDouble(e.Score)
+				zsetReplyScore(c, e.Score)
 			}
 		}
 	}
@@ -375,7 +375,7 @@ func zpopGeneric(c *Client, keys [][]byte, max, emitKey bool, count int64, neste
 			c.ReplyArray(2)
 		}
 		c.ReplyBulkString(m)
-		c.ReplyDouble(s)
+		zsetReplyScore(c, s)
 	}
 	if z.Len() == 0 {
 		c.DB().Unlink(e)
@@ -609,7 +609,7 @@ func zrandMemberCount(c *Client, key []byte, l int64, withScores bool) {
 		}
 		c.ReplyBulkString(m)
 		if withScores {
-			c.ReplyDouble(s)
+			zsetReplyScore(c, s)
 		}
 	}
 	// Case 1: repetitions allowed (or a single member): random picks.
@@ -698,7 +698,7 @@ func cmdZScan(c *Client, args [][]byte) {
 		if listpack {
 			num = zsetFormatListpackScore(num[:0], s)
 		} else {
-			num = resp.AppendFloat(num[:0], s)
+			num = zsetFormatScore(num[:0], s)
 		}
 		body = resp.AppendBulk(body, num)
 		n += 2
@@ -722,5 +722,5 @@ func zsetFormatListpackScore(b []byte, f float64) []byte {
 	if !math.IsInf(f, 0) && f >= -math.MaxInt64/2 && f <= math.MaxInt64/2 && f == math.Trunc(f) {
 		return strconv.AppendInt(b, int64(f), 10)
 	}
-	return resp.AppendFloat(b, f)
+	return zsetFormatScore(b, f)
 }

@@ -79,7 +79,7 @@ func (s *zrangeSink) emit(member string, score float64) {
 		}
 		s.c.ReplyBulkString(member)
 		if s.withScores {
-			s.c.ReplyDouble(score)
+			zsetReplyScore(s.c, score)
 		}
 	}
 }
