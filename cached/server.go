@@ -186,6 +186,7 @@ func (s *Server) families() [][]*Command {
 		keyCommands(),
 		stringCommands(),
 		bitmapCommands(),
+		s.hllCommands(),
 		transactionCommands(),
 		s.listCommands(),
 		s.hashCommands(),
