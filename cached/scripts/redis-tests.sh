@@ -22,7 +22,9 @@ if [ "${1:-}" = --discover ]; then discover=1; shift; fi
 units=("$@")
 [ ${#units[@]} -eq 0 ] && units=(unit/type/incr unit/type/string unit/keyspace unit/expire unit/multi
     unit/info-command unit/protocol unit/auth unit/introspection unit/introspection-2 unit/scan
-    unit/maxmemory unit/info unit/quit unit/latency-monitor unit/slowlog unit/querybuf unit/limits)
+    unit/maxmemory unit/info unit/quit unit/latency-monitor unit/slowlog unit/querybuf unit/limits
+    unit/type/hash unit/type/set unit/type/zset unit/type/list unit/type/list-2 unit/type/list-3
+    unit/pubsub unit/tracking unit/bitops unit/bitfield unit/hyperloglog unit/geo unit/sort unit/dump)
 
 src=${REDIS_SRC:-}
 if [ -z "$src" ]; then
