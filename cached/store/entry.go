@@ -164,6 +164,24 @@ func AllocSize(n int) int {
 	return sizeClasses[lo]
 }
 
+// sizeClassIndex is the index of the size class that holds n bytes, -1
+// above 32 KiB.
+func sizeClassIndex(n int) int {
+	if n <= 0 || n > 32768 {
+		return -1
+	}
+	lo, hi := 0, len(sizeClasses)-1
+	for lo < hi {
+		m := (lo + hi) / 2
+		if sizeClasses[m] < n {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo
+}
+
 // entryMem is the accounted size of e.
 func entryMem(e *Entry) int {
 	n := entryOverhead

@@ -305,4 +305,5 @@ func (sh *Shard) evictEntry(e *Entry) {
 	sh.db.ks.evictedKeys.Add(1)
 	sh.modified(key)
 	sh.db.ks.observer.KeyEvent(ClassEvicted, "evicted", sh.db.id, key)
+	sh.db.ks.recycle(e)
 }

@@ -61,6 +61,8 @@ type Keyspace struct {
 	mem atomic.Int64 // bytes accounted to every entry
 
 	evict evictor
+	// blocks keeps key+value blocks of evicted entries by size class.
+	blocks [len(sizeClasses)]sync.Pool
 
 	// expireCursor is where the next active-expiry cycle starts; only
 	// the goroutine that runs the cycles touches it.
@@ -271,6 +273,36 @@ func (e *Entry) Expired(now int64) bool { return e.expire != 0 && e.expire <= no
 
 func keyString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
+// newEntryRecycled is newStringEntry for a new key, reusing the block of
+// an evicted entry of the same size class when eviction left one.
+func (ks *Keyspace) newEntryRecycled(key, val []byte) *Entry {
+	n := len(key) + len(val)
+	if ci := sizeClassIndex(n); ci >= 0 {
+		if bp, ok := ks.blocks[ci].Get().(*[]byte); ok {
+			buf := (*bp)[:n]
+			copy(buf, key)
+			copy(buf[len(key):], val)
+			return &Entry{key: keyString(buf[:len(key)]), Str: buf[len(key):n:cap(buf)]}
+		}
+	}
+	return newStringEntry(key, val, 0)
+}
+
+// recycle keeps the key+value block of an evicted string entry for a new
+// key of the same size class: a cache at maxmemory replaces keys all the
+// time, and reusing blocks spares the allocator and the collector. Only
+// eviction recycles: no command holds an evicted entry.
+func (ks *Keyspace) recycle(e *Entry) {
+	if e.Obj != nil || cap(e.Str) == 0 {
+		return
+	}
+	block := unsafe.Slice(unsafe.StringData(e.key), len(e.key)+cap(e.Str))
+	if ci := sizeClassIndex(len(block)); ci >= 0 && sizeClasses[ci] == len(block) {
+		e.Str, e.key = nil, ""
+		ks.blocks[ci].Put(&block)
+	}
+}
+
 // newStringEntry allocates key and value in one block.
 func newStringEntry(key, val []byte, extra int) *Entry {
 	n := len(key) + len(val)
@@ -298,7 +330,7 @@ func (db *DB) Set(key, val []byte, now int64, opt SetOptions) *Entry {
 		e = nil
 	}
 	if e == nil {
-		e = newStringEntry(key, val, 0)
+		e = db.ks.newEntryRecycled(key, val)
 		e.expire = opt.Expire
 		sh.insert(e, now)
 	} else {
