@@ -110,21 +110,16 @@ type skiplist struct {
 	tail   *node
 	length int
 	level  int
-	dict   map[string]*node
 	nodes  []*node // every node once, in no order; node.idx is its index
-	// dictCap is the capacity the map has grown to (Go maps never
-	// shrink): memory is accounted for it, and the map is rebuilt when it
-	// is mostly empty.
-	dictCap int
+	index  memberIndex
 }
 
 func newSkiplist(hint int) *skiplist {
 	sl := &skiplist{
 		header: &node{levels: make([]level, maxLevel)},
 		level:  1,
-		dict:   make(map[string]*node, hint),
 	}
-	sl.dictCap = mapCapFor(hint)
+	sl.index.init(hint)
 	if hint > 0 {
 		sl.nodes = make([]*node, 0, hint)
 	}
@@ -192,18 +187,25 @@ func (sl *skiplist) insert(score float64, member string) (*node, int) {
 	x := newNode(lvl, score, member)
 	sl.link(x, &update, &rank)
 	mem := nodeMem(lvl)
-	sl.dict[member] = x
-	mem += sl.growDict()
 	x.idx = len(sl.nodes)
 	c := cap(sl.nodes)
 	sl.nodes = append(sl.nodes, x)
 	if cap(sl.nodes) != c {
 		mem += allocSize(cap(sl.nodes)*ptrSize) - allocSize(c*ptrSize)
 	}
+	mem += sl.index.put(sl.nodes, member, x.idx, len(sl.nodes))
 	return x, mem
 }
 
-// unlink takes x out of the list (not the dict or the node slice).
+// find is member's node, nil when absent.
+func (sl *skiplist) find(member string) *node {
+	if i := sl.index.find(sl.nodes, member); i >= 0 {
+		return sl.nodes[sl.index.slots[i]-1]
+	}
+	return nil
+}
+
+// unlink takes x out of the list (not the index or the node slice).
 func (sl *skiplist) unlink(x *node, update *[maxLevel]*node) {
 	for i := 0; i < sl.level; i++ {
 		if update[i].levels[i].forward == x {
@@ -227,10 +229,11 @@ func (sl *skiplist) unlink(x *node, update *[maxLevel]*node) {
 // remove deletes x entirely and returns the bytes freed.
 func (sl *skiplist) remove(x *node, update *[maxLevel]*node) int {
 	sl.unlink(x, update)
-	delete(sl.dict, x.member)
+	sl.index.remove(sl.nodes, sl.index.slotOf(x.member, x.idx))
 	last := len(sl.nodes) - 1
 	if x.idx != last {
 		m := sl.nodes[last]
+		sl.index.slots[sl.index.slotOf(m.member, last)] = int32(x.idx + 1)
 		sl.nodes[x.idx] = m
 		m.idx = x.idx
 	}
@@ -241,7 +244,7 @@ func (sl *skiplist) remove(x *node, update *[maxLevel]*node) int {
 	return freed
 }
 
-// afterRemove shrinks the map and the node slice once they are mostly
+// afterRemove shrinks the index and the node slice once they are mostly
 // empty; it returns the change in bytes (negative).
 func (sl *skiplist) afterRemove() int {
 	delta := 0
@@ -251,28 +254,10 @@ func (sl *skiplist) afterRemove() int {
 		sl.nodes = ns
 		delta += allocSize(cap(ns)*ptrSize) - allocSize(c*ptrSize)
 	}
-	if sl.dictCap > 64 && len(sl.dict) < sl.dictCap/8 {
-		d := make(map[string]*node, len(sl.dict))
-		for k, v := range sl.dict {
-			d[k] = v
-		}
-		old := mapMem(sl.dictCap)
-		sl.dict = d
-		sl.dictCap = mapCapFor(len(d))
-		delta += mapMem(sl.dictCap) - old
+	if c := len(sl.index.slots); c > 64 && len(sl.nodes) < c/8 {
+		delta += sl.index.rebuild(sl.nodes, indexCapFor(len(sl.nodes)))
 	}
 	return delta
-}
-
-// growDict accounts for the map's growth after an insert.
-func (sl *skiplist) growDict() int {
-	need := mapCapFor(len(sl.dict))
-	if need <= sl.dictCap {
-		return 0
-	}
-	old := mapMem(sl.dictCap)
-	sl.dictCap = need
-	return mapMem(need) - old
 }
 
 // delete removes the node of (score, member), which must exist.
@@ -540,7 +525,6 @@ func (a *appender) add(score float64, member string) int {
 	}
 	sl.tail = x
 	sl.length++
-	sl.dict[member] = x
 	x.idx = len(sl.nodes)
 	sl.nodes = append(sl.nodes, x)
 	return nodeMem(lvl)
@@ -550,6 +534,7 @@ func (a *appender) add(score float64, member string) int {
 // a level's last node, span = the nodes after it.
 func (a *appender) finish() {
 	sl := a.sl
+	sl.index.rebuild(sl.nodes, indexCapFor(len(sl.nodes)))
 	for i := 0; i < sl.level; i++ {
 		a.last[i].levels[i].span = sl.length - a.rank[i]
 	}

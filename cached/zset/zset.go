@@ -78,7 +78,7 @@ func (z *ZSet) fixedMem() int {
 	if z.sl == nil {
 		return allocSize(zsetSize) + allocSize(cap(z.lp))
 	}
-	return allocSize(zsetSize) + headerMem + mapMem(z.sl.dictCap) + allocSize(cap(z.sl.nodes)*ptrSize)
+	return allocSize(zsetSize) + headerMem + z.sl.index.mem() + allocSize(cap(z.sl.nodes)*ptrSize)
 }
 
 // lpScore is a score as a listpack keeps it: Redis stores integral
@@ -193,7 +193,7 @@ func (z *ZSet) Score(member []byte) (float64, bool) {
 		off, score := z.lpFind(member)
 		return score, off >= 0
 	}
-	if n := z.sl.dict[string(member)]; n != nil {
+	if n := z.sl.find(str(member)); n != nil {
 		return n.score, true
 	}
 	return 0, false
@@ -266,7 +266,7 @@ func (z *ZSet) Add(member []byte, score float64, flags AddFlags, lim Limits) (Ad
 			return ResultAdded, score
 		}
 	}
-	if n := z.sl.dict[string(member)]; n != nil {
+	if n := z.sl.find(str(member)); n != nil {
 		if nx {
 			return ResultNop, 0
 		}
@@ -305,7 +305,7 @@ func (z *ZSet) Delete(member []byte) bool {
 		z.lpRemove(off)
 		return true
 	}
-	n := z.sl.dict[string(member)]
+	n := z.sl.find(str(member))
 	if n == nil {
 		return false
 	}
@@ -333,7 +333,7 @@ func (z *ZSet) Rank(member []byte, reverse bool) (int, bool) {
 		}
 		return 0, false
 	}
-	n := z.sl.dict[string(member)]
+	n := z.sl.find(str(member))
 	if n == nil {
 		return 0, false
 	}
@@ -800,39 +800,3 @@ func (z *ZSet) Pop(max bool) (string, float64) {
 
 // allocSize is store.AllocSize.
 func allocSize(n int) int { return store.AllocSize(n) }
-
-// Go maps (Swiss tables since Go 1.24): groups of 8 slots of key and
-// value with a control word, grown by doubling at 7/8 load, split into
-// tables of at most 1024 slots.
-const (
-	mapSlot      = 16 + 8 // string key + *node
-	mapGroup     = 8 + 8*mapSlot
-	mapHeader    = 48
-	mapTableMax  = 1024
-	mapTableHead = 48
-)
-
-// mapCapFor is the slot capacity a map grows to for n entries.
-func mapCapFor(n int) int {
-	if n <= 8 {
-		return 8
-	}
-	c := 16
-	for n > c*7/8 {
-		c *= 2
-	}
-	return c
-}
-
-// mapMem is what a map of cap slots takes.
-func mapMem(cap int) int {
-	if cap <= 8 {
-		return allocSize(mapHeader) + allocSize(mapGroup)
-	}
-	if cap <= mapTableMax {
-		return allocSize(mapHeader) + allocSize(mapTableHead) + allocSize(cap/8*mapGroup)
-	}
-	tables := cap / mapTableMax
-	return allocSize(mapHeader) + allocSize(tables*ptrSize) +
-		tables*(allocSize(mapTableHead)+allocSize(mapTableMax/8*mapGroup))
-}

@@ -37,12 +37,18 @@ func check(t testing.TB, z *ZSet, m model) {
 	}
 	mem := allocSize(zsetSize)
 	if sl := z.sl; sl != nil {
-		if sl.length != len(want) || len(sl.dict) != len(want) || len(sl.nodes) != len(want) {
-			t.Fatalf("skiplist sizes: length %d dict %d nodes %d, want %d", sl.length, len(sl.dict), len(sl.nodes), len(want))
+		used := 0
+		for _, v := range sl.index.slots {
+			if v != 0 {
+				used++
+			}
+		}
+		if sl.length != len(want) || used != len(want) || len(sl.nodes) != len(want) {
+			t.Fatalf("skiplist sizes: length %d index %d nodes %d, want %d", sl.length, used, len(sl.nodes), len(want))
 		}
 		for i, n := range sl.nodes {
-			if n.idx != i || sl.dict[n.member] != n {
-				t.Fatalf("node %q: idx %d at %d, dict %p", n.member, n.idx, i, sl.dict[n.member])
+			if n.idx != i || sl.find(n.member) != n {
+				t.Fatalf("node %q: idx %d at %d, found %p", n.member, n.idx, i, sl.find(n.member))
 			}
 		}
 		// Walk every level: spans must add up to ranks, links be ordered,
@@ -87,7 +93,7 @@ func check(t testing.TB, z *ZSet, m model) {
 		if sl.level > 1 && sl.header.levels[sl.level-1].forward == nil {
 			t.Fatal("empty top level")
 		}
-		mem += headerMem + mapMem(sl.dictCap) + allocSize(cap(sl.nodes)*ptrSize)
+		mem += headerMem + sl.index.mem() + allocSize(cap(sl.nodes)*ptrSize)
 	} else {
 		mem += allocSize(cap(z.lp))
 		n := 0
