@@ -43,6 +43,18 @@ func waitFor(t *testing.T, b *daemontest.Buffer, re *regexp.Regexp, exited <-cha
 	}
 }
 
+// echoAt is the echo daemon with the given default addresses.
+func echoAt(name, listen, adminListen string) daemon.Definition {
+	spec := daemontest.Echo(name, 18990)
+	defaults := spec.Defaults
+	spec.Defaults = func() daemontest.EchoConfig {
+		c := defaults()
+		c.Listen, c.Admin.Listen = listen, adminListen
+		return c
+	}
+	return spec
+}
+
 // freePort returns a port that was free a moment ago.
 func freePort(t *testing.T) int {
 	t.Helper()
@@ -155,7 +167,8 @@ func TestUpPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
-	a, _, errb, _ := testApp(daemontest.Echo("alpha", port))
+	// Only the service port is taken; the admin port is a free one.
+	a, _, errb, _ := testApp(echoAt("alpha", ln.Addr().String(), "127.0.0.1:0"))
 	code := a.run([]string{"up", "--data-dir", t.TempDir(), "--log-level", "error"})
 	if code != 1 {
 		t.Fatalf("exit %d, want 1", code)
@@ -169,7 +182,7 @@ func TestUpPortInUse(t *testing.T) {
 
 func TestStatus(t *testing.T) {
 	port := freePort(t)
-	def := daemontest.Echo("alpha", port-1) // admin on port
+	def := echoAt("alpha", "127.0.0.1:0", "127.0.0.1:"+strconv.Itoa(port))
 	a, out, _, _ := testApp(def)
 	if code := a.run([]string{"status"}); code != 1 {
 		t.Fatalf("status with nothing running: exit %d, want 1", code)
