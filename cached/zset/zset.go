@@ -40,7 +40,7 @@ const listpackSafety = 1 << 30
 // zsetConvertToListpackIfNeeded).
 func (l Limits) Fits(n, maxLen, totLen int) bool {
 	return int64(n) <= l.MaxListpackEntries && int64(maxLen) <= l.MaxListpackValue &&
-		totLen+n*lpEntrySize(0) <= listpackSafety
+		totLen+n*lpEntrySize(0, 0) <= listpackSafety
 }
 
 // ZSet is a sorted set. The zero value is not usable: use New.
@@ -174,7 +174,7 @@ func (z *ZSet) lpResize(off, n int) {
 func (z *ZSet) lpInsert(member string, score float64) {
 	score = lpScore(score)
 	off := z.lpSearch(score, member)
-	sz := lpEntrySize(len(member))
+	sz := lpEntrySize(len(member), score)
 	z.lpResize(off, sz)
 	lpPut(z.lp[off:], member, score)
 	z.lpN++
@@ -259,7 +259,7 @@ func (z *ZSet) Add(member []byte, score float64, flags AddFlags, lim Limits) (Ad
 			return ResultNop, 0
 		}
 		if int64(z.lpN+1) > lim.MaxListpackEntries || int64(len(member)) > lim.MaxListpackValue ||
-			len(z.lp)+lpEntrySize(len(member)) > listpackSafety {
+			len(z.lp)+lpEntrySize(len(member), score) > listpackSafety {
 			z.toSkiplist()
 		} else {
 			z.lpInsert(str(member), score)
@@ -373,13 +373,13 @@ func FromSorted(entries []Entry, listpack bool) *ZSet {
 	if listpack {
 		size := 0
 		for _, e := range entries {
-			size += lpEntrySize(len(e.Member))
+			size += lpEntrySize(len(e.Member), lpScore(e.Score))
 		}
 		z.lp = make([]byte, size, allocSize(size))
 		off := 0
 		for _, e := range entries {
 			lpPut(z.lp[off:], e.Member, lpScore(e.Score))
-			off += lpEntrySize(len(e.Member))
+			off += lpEntrySize(len(e.Member), lpScore(e.Score))
 		}
 		z.lpN = len(entries)
 	} else {
