@@ -187,6 +187,7 @@ func (s *Server) families() [][]*Command {
 		stringCommands(),
 		bitmapCommands(),
 		s.hllCommands(),
+		sortCommands(),
 		transactionCommands(),
 		s.listCommands(),
 		s.hashCommands(),
