@@ -399,10 +399,15 @@ func geoSearchGeneric(c *Client, args [][]byte, srcIdx, flags int, st *zsetState
 		c.ReplyError("ERR the ANY argument requires COUNT argument")
 		return
 	}
+	if storeKey == nil && flags&(geoNoStore|geoSearch) == 0 {
+		c.Unchanged() // GEORADIUS without STORE: a write command that writes nothing
+	}
 	if z == nil {
 		if storeKey != nil {
 			if c.DB().Delete(storeKey, c.Now()) {
 				c.Notify(store.ClassGeneric, "del", storeKey)
+			} else {
+				c.Unchanged()
 			}
 			c.ReplyInt(0)
 		} else {

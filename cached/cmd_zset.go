@@ -238,6 +238,8 @@ func zsetStore(c *Client, key []byte, z *zset.ZSet, event string) int {
 	if z == nil || z.Len() == 0 {
 		if c.DB().Delete(key, c.Now()) {
 			c.Notify(store.ClassGeneric, "del", key)
+		} else {
+			c.Unchanged()
 		}
 		return 0
 	}
@@ -332,6 +334,7 @@ func zaddApply(c *Client, key []byte, flags zset.AddFlags, ch bool, members [][]
 	created := false
 	if z == nil {
 		if xx {
+			c.Unchanged()
 			if incr {
 				c.ReplyNull()
 			} else {
@@ -370,6 +373,8 @@ func zaddApply(c *Client, key []byte, flags zset.AddFlags, ch bool, members [][]
 		c.SignalReady(key)
 	} else if added > 0 || updated > 0 {
 		c.DB().Updated(e)
+	} else {
+		c.Unchanged()
 	}
 	switch {
 	case nan:
@@ -401,6 +406,7 @@ func cmdZRem(c *Client, args [][]byte) {
 		return
 	}
 	if z == nil {
+		c.Unchanged()
 		c.ReplyInt(0)
 		return
 	}
@@ -424,6 +430,8 @@ func cmdZRem(c *Client, args [][]byte) {
 		if removed {
 			c.Notify(store.ClassGeneric, "del", key)
 		}
+	} else {
+		c.Unchanged()
 	}
 	c.ReplyInt(int64(deleted))
 }

@@ -334,6 +334,7 @@ func zpopGeneric(c *Client, keys [][]byte, max, emitKey bool, count int64, neste
 		}
 	}
 	if z == nil {
+		c.Unchanged()
 		if nilWhenEmpty {
 			c.ReplyNullArray()
 		} else {
@@ -342,6 +343,7 @@ func zpopGeneric(c *Client, keys [][]byte, max, emitKey bool, count int64, neste
 		return
 	}
 	if count == 0 {
+		c.Unchanged()
 		c.ReplyArray(0)
 		return
 	}
@@ -461,10 +463,14 @@ func zsetBlockingPop(c *Client, keys [][]byte, max bool, timeout time.Duration, 
 		return
 	}
 	if c.InExec() {
+		c.Unchanged()
 		c.ReplyNullArray()
 		return
 	}
-	c.Block(zsetUniqueKeys(keys), timeout, c.ReplyNullArray)
+	c.Block(zsetUniqueKeys(keys), timeout, func() {
+		c.Unchanged()
+		c.ReplyNullArray()
+	})
 }
 
 // zsetUniqueKeys drops repeated keys (BZPOPMIN k k waits once on k).

@@ -401,6 +401,7 @@ func zremrangeGeneric(c *Client, args [][]byte, rt zrangeType) {
 		return
 	}
 	if z == nil {
+		c.Unchanged()
 		c.ReplyInt(0)
 		return
 	}
@@ -409,6 +410,7 @@ func zremrangeGeneric(c *Client, args [][]byte, rt zrangeType) {
 	case zrangeRank:
 		from, to, ok := zsetSanitizeRanks(start, end, z.Len())
 		if !ok {
+			c.Unchanged()
 			c.ReplyInt(0)
 			return
 		}
@@ -427,6 +429,8 @@ func zremrangeGeneric(c *Client, args [][]byte, rt zrangeType) {
 			c.DB().Updated(e)
 			c.Notify(store.ClassZSet, event, key)
 		}
+	} else {
+		c.Unchanged()
 	}
 	c.ReplyInt(int64(deleted))
 }

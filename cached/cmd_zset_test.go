@@ -601,3 +601,47 @@ func TestZSetMemoryAndEviction(t *testing.T) {
 		t.Fatal("no sorted set was evicted")
 	}
 }
+
+// TestZSetChangesCount checks that sorted-set and geo writes that change
+// nothing do not count in rdb_changes_since_last_save, as in Redis.
+func TestZSetChangesCount(t *testing.T) {
+	_, addr := startCached(t, nil)
+	rdb := newClient(t, addr, 2)
+	changes := func() int64 {
+		t.Helper()
+		for _, line := range strings.Split(ok(t, rdb.Info(ctx, "persistence")).Val(), "\r\n") {
+			if v, found := strings.CutPrefix(line, "rdb_changes_since_last_save:"); found {
+				var n int64
+				fmt.Sscan(v, &n)
+				return n
+			}
+		}
+		t.Fatal("no rdb_changes_since_last_save")
+		return 0
+	}
+	ok(t, rdb.ZAdd(ctx, "z", zs("a", 1, "b", 2)...))
+	ok(t, rdb.GeoAdd(ctx, "g", &redis.GeoLocation{Name: "p", Longitude: 13, Latitude: 38}))
+	before := changes()
+	for _, cmd := range [][]any{
+		{"ZADD", "z", "1", "a"}, {"ZADD", "z", "XX", "5", "nosuch"}, {"ZADD", "nokey", "XX", "1", "a"},
+		{"ZINCRBY", "z", "0", "a"}, {"ZREM", "z", "nosuch"}, {"ZREM", "nokey", "a"},
+		{"ZREMRANGEBYSCORE", "z", "10", "20"}, {"ZREMRANGEBYRANK", "z", "5", "10"}, {"ZREMRANGEBYLEX", "nokey", "-", "+"},
+		{"ZPOPMIN", "nokey"}, {"ZPOPMIN", "z", "0"}, {"ZMPOP", "1", "nokey", "MIN"},
+		{"ZUNIONSTORE", "nodst", "1", "nokey"}, {"ZRANGESTORE", "nodst", "z", "5", "10"},
+		{"GEOADD", "g", "13", "38", "p"}, {"GEORADIUS", "g", "13", "38", "10", "km"},
+		{"GEOSEARCHSTORE", "nodst", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"},
+		{"BZPOPMIN", "nokey", "0.01"},
+	} {
+		if err := rdb.Do(ctx, cmd...).Err(); err != nil && err != redis.Nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	if after := changes(); after != before {
+		t.Fatalf("writes that changed nothing counted %d changes", after-before)
+	}
+	ok(t, rdb.ZAdd(ctx, "z", zs("c", 3)...))
+	ok(t, rdb.ZRem(ctx, "z", "c"))
+	if after := changes(); after != before+2 {
+		t.Fatalf("two changes counted as %d", after-before)
+	}
+}
