@@ -35,6 +35,11 @@ func (s *Server) zsetState() *zsetState {
 	st.maxEntries.Store(zset.DefaultLimits.MaxListpackEntries)
 	st.maxValue.Store(zset.DefaultLimits.MaxListpackValue)
 	s.SetFamily(zsetStateKey{}, st)
+	// A loaded set takes the encoding the thresholds give it at load time,
+	// as Redis's RDB loading does.
+	s.RegisterSnapshotDecoder(store.KindZSet, func(data []byte) (store.Object, error) {
+		return zset.DecodeSnapshot(data, st.limits())
+	})
 	return st
 }
 

@@ -645,3 +645,42 @@ func TestZSetChangesCount(t *testing.T) {
 		t.Fatalf("two changes counted as %d", after-before)
 	}
 }
+
+// TestZSetSnapshot saves sorted sets (both encodings, geo, a TTL, another
+// database) with the snapshot on shutdown and loads them on restart.
+func TestZSetSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	addr, stop := runCached(t, dir, "3600 1")
+	c := dialRaw(t, addr)
+	c.do("ZADD", "small", "1", "a", "2.5", "b", "-inf", "c")
+	for i := 0; i < 300; i++ {
+		c.do("ZADD", "big", fmt.Sprint(i%7), fmt.Sprintf("m%03d", i))
+	}
+	c.do("GEOADD", "geo", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania")
+	c.do("EXPIRE", "small", "1000")
+	c.do("SELECT", "3")
+	c.do("ZADD", "in3", "0", strings.Repeat("x", 100))
+	want := map[string]string{}
+	c.do("SELECT", "0")
+	for _, k := range []string{"small", "big", "geo"} {
+		want[k] = c.do("ZRANGE", k, "0", "-1", "WITHSCORES")
+	}
+	stop()
+
+	addr2, _ := runCached(t, dir, "")
+	c2 := dialRaw(t, addr2)
+	for k, v := range want {
+		eq(t, k, c2.do("ZRANGE", k, "0", "-1", "WITHSCORES"), v)
+	}
+	eq(t, "small encoding", c2.do("OBJECT", "ENCODING", "small"), "$8\r\nlistpack\r\n")
+	eq(t, "big encoding", c2.do("OBJECT", "ENCODING", "big"), "$8\r\nskiplist\r\n")
+	eq(t, "GEODIST", c2.do("GEODIST", "geo", "Palermo", "Catania", "km"), "$8\r\n166.2742\r\n")
+	var ttl int
+	fmt.Sscanf(c2.do("TTL", "small"), ":%d", &ttl)
+	if ttl < 990 || ttl > 1000 {
+		t.Fatalf("TTL after restart %d", ttl)
+	}
+	c2.do("SELECT", "3")
+	eq(t, "db 3", c2.do("ZCARD", "in3"), ":1\r\n")
+	eq(t, "db 3 encoding", c2.do("OBJECT", "ENCODING", "in3"), "$8\r\nskiplist\r\n")
+}

@@ -1,6 +1,8 @@
 package zset
 
 import (
+	"encoding/binary"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -800,3 +802,57 @@ func (z *ZSet) Pop(max bool) (string, float64) {
 
 // allocSize is store.AllocSize.
 func allocSize(n int) int { return store.AllocSize(n) }
+
+// AppendSnapshot appends the set's serialized form (for cached's
+// snapshots): uvarint(count), then per member in order uvarint(length),
+// the member, and the score's 8 bytes (little endian).
+func (z *ZSet) AppendSnapshot(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(z.Len()))
+	z.ForEach(func(m string, s float64) bool {
+		b = binary.AppendUvarint(b, uint64(len(m)))
+		b = append(b, m...)
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(s))
+		return true
+	})
+	return b
+}
+
+// DecodeSnapshot rebuilds a set from AppendSnapshot's bytes, in the
+// encoding lim gives a set of its size (as Redis converts on load).
+func DecodeSnapshot(data []byte, lim Limits) (*ZSet, error) {
+	n, k := binary.Uvarint(data)
+	if k <= 0 || n > uint64(len(data)) {
+		return nil, errors.New("zset snapshot: bad count")
+	}
+	data = data[k:]
+	entries := make([]Entry, 0, n)
+	seen := make(map[string]struct{}, n)
+	maxLen, totLen := 0, 0
+	for i := uint64(0); i < n; i++ {
+		l, k := binary.Uvarint(data)
+		if k <= 0 || l > uint64(len(data)-k) || len(data)-k-int(l) < 8 {
+			return nil, errors.New("zset snapshot: truncated member")
+		}
+		m := string(data[k : k+int(l)])
+		data = data[k+int(l):]
+		s := math.Float64frombits(binary.LittleEndian.Uint64(data))
+		data = data[8:]
+		if math.IsNaN(s) {
+			return nil, errors.New("zset snapshot: NaN score")
+		}
+		if len(entries) > 0 && !entries[len(entries)-1].less(s, m) {
+			return nil, errors.New("zset snapshot: members out of order")
+		}
+		if _, dup := seen[m]; dup {
+			return nil, errors.New("zset snapshot: repeated member")
+		}
+		seen[m] = struct{}{}
+		entries = append(entries, Entry{m, s})
+		maxLen = max(maxLen, len(m))
+		totLen += len(m)
+	}
+	if len(data) != 0 {
+		return nil, errors.New("zset snapshot: trailing bytes")
+	}
+	return FromSorted(entries, lim.Fits(len(entries), maxLen, totLen)), nil
+}

@@ -544,3 +544,26 @@ func TestEncodingConversion(t *testing.T) {
 	_ = strings.Repeat
 	_ = sort.Strings
 }
+
+func FuzzDecodeSnapshot(f *testing.F) {
+	z := New(false, 0)
+	for i := 0; i < 20; i++ {
+		z.Add([]byte(fmt.Sprint("m", i)), float64(i%3), 0, DefaultLimits)
+	}
+	f.Add(z.AppendSnapshot(nil))
+	f.Add([]byte{0})
+	f.Add([]byte{1, 1, 'a', 0, 0, 0, 0, 0, 0, 0xf0, 0x3f})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := DecodeSnapshot(data, Limits{MaxListpackEntries: 8, MaxListpackValue: 8})
+		if err != nil {
+			return
+		}
+		m := model{}
+		got.ForEach(func(mb string, s float64) bool { m[mb] = s; return true })
+		check(t, got, m)
+		again, err := DecodeSnapshot(got.AppendSnapshot(nil), DefaultLimits)
+		if err != nil || again.Len() != got.Len() {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
+}
