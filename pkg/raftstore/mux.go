@@ -2,7 +2,6 @@ package raftstore
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -24,24 +23,24 @@ func DefaultDialer(ctx context.Context, addr string) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", addr)
 }
 
-// muxMagic starts every multiplexed connection, followed by the group id.
-const muxMagic = 0xA7
-
 // ErrClosed is returned by Accept after Close.
 var ErrClosed = errors.New("raftstore: mux closed")
 
-// Mux carries many Raft groups over one listener: each connection opens
-// with a 5-byte header naming its group, and Accept hands it to that
-// group's Layer. Every group gets its own raft.NetworkTransport over its
-// Layer, so connection pooling and pipelining stay raft's own.
+// Mux carries many Raft groups over one listener: nodes talk over one
+// session (TCP connection) per direction, and every connection a group's
+// raft.NetworkTransport makes is a stream on it, handed to that group's
+// Layer on the other side (see session.go). Pooling and pipelining stay
+// raft's own.
 type Mux struct {
 	ln   net.Listener
 	dial Dialer
 	log  *slog.Logger
 
-	mu     sync.Mutex
-	layers map[uint32]*Layer
-	closed bool
+	mu       sync.Mutex // guards layers, closed, slots, accepted
+	layers   map[uint32]*Layer
+	closed   bool
+	slots    map[string]*sessionSlot
+	accepted map[*session]bool
 
 	wg sync.WaitGroup
 }
@@ -56,7 +55,7 @@ func Listen(addr string, dial Dialer, log *slog.Logger) (*Mux, error) {
 	if dial == nil {
 		dial = DefaultDialer
 	}
-	m := &Mux{ln: ln, dial: dial, log: log, layers: map[uint32]*Layer{}}
+	m := &Mux{ln: ln, dial: dial, log: log, layers: map[uint32]*Layer{}, slots: map[string]*sessionSlot{}, accepted: map[*session]bool{}}
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m, nil
@@ -86,27 +85,25 @@ func (m *Mux) acceptLoop() {
 }
 
 func (m *Mux) route(c net.Conn) {
-	var hdr [5]byte
+	var magic [1]byte
 	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if _, err := io.ReadFull(c, hdr[:]); err != nil || hdr[0] != muxMagic {
+	if _, err := io.ReadFull(c, magic[:]); err != nil || magic[0] != sessionMagic {
 		c.Close()
 		return
 	}
 	_ = c.SetReadDeadline(time.Time{})
-	group := binary.BigEndian.Uint32(hdr[1:])
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetNoDelay(true)
+	}
 	m.mu.Lock()
-	l := m.layers[group]
-	m.mu.Unlock()
-	if l == nil {
-		m.log.Debug("raft mux: connection for a group not hosted here", "group", group, "remote", c.RemoteAddr().String())
+	if m.closed {
+		m.mu.Unlock()
 		c.Close()
 		return
 	}
-	select {
-	case l.conns <- c:
-	case <-l.closed:
-		c.Close()
-	}
+	s := newSession(m, c, "")
+	m.accepted[s] = true
+	m.mu.Unlock()
 }
 
 // Layer returns the stream layer of group, registering it. A second call
@@ -133,8 +130,26 @@ func (m *Mux) Close() error {
 	for _, l := range m.layers {
 		layers = append(layers, l)
 	}
+	var sessions []*session
+	for s := range m.accepted {
+		sessions = append(sessions, s)
+	}
+	slots := make([]*sessionSlot, 0, len(m.slots))
+	for _, sl := range m.slots {
+		slots = append(slots, sl)
+	}
 	m.mu.Unlock()
 	err := m.ln.Close()
+	for _, sl := range slots {
+		sl.mu.Lock()
+		if sl.s != nil {
+			sessions = append(sessions, sl.s)
+		}
+		sl.mu.Unlock()
+	}
+	for _, s := range sessions {
+		s.fail(ErrClosed)
+	}
 	for _, l := range layers {
 		l.Close()
 	}
@@ -187,22 +202,14 @@ func (l *Layer) Close() error {
 // Addr implements net.Listener.
 func (l *Layer) Addr() net.Addr { return l.m.ln.Addr() }
 
-// Dial implements raft.StreamLayer.
+// Dial implements raft.StreamLayer: a new stream on the session to
+// address (dialled first if there is none).
 func (l *Layer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	c, err := l.m.dial(ctx, string(address))
+	s, err := l.m.session(ctx, string(address))
 	if err != nil {
 		return nil, err
 	}
-	var hdr [5]byte
-	hdr[0] = muxMagic
-	binary.BigEndian.PutUint32(hdr[1:], l.group)
-	_ = c.SetWriteDeadline(time.Now().Add(timeout))
-	if _, err := c.Write(hdr[:]); err != nil {
-		c.Close()
-		return nil, err
-	}
-	_ = c.SetWriteDeadline(time.Time{})
-	return c, nil
+	return s.open(l.group)
 }
