@@ -21,16 +21,24 @@ type level struct {
 	span    int
 }
 
+// node is a skiplist node. Its levels follow it in the same allocation
+// (for up to four levels, about 99.6% of nodes): lv points at the first
+// and the others come after it, so a one-level node is exactly one 64-byte
+// cache line with its forward link next to its score.
 type node struct {
-	member   string
 	score    float64
+	lv       *level // level 0; level i is at lv + i
+	member   string
 	backward *node
-	idx      int // position in skiplist.nodes
-	levels   []level
+	idx      int32 // position in skiplist.nodes
+	nlevel   int32
 }
 
-// Nodes of up to four levels (about 99.6% of them) are one allocation:
-// the level array lives in the same object as the node.
+// lvl is level i of n (i < n.nlevel).
+func (n *node) lvl(i int) *level {
+	return (*level)(unsafe.Add(unsafe.Pointer(n.lv), uintptr(i)*unsafe.Sizeof(level{})))
+}
+
 type (
 	node1 struct {
 		n node
@@ -68,23 +76,24 @@ func newNode(lvl int, score float64, member string) *node {
 	switch lvl {
 	case 1:
 		x := &node1{}
-		x.n.levels = x.l[:]
+		x.n.lv = &x.l[0]
 		n = &x.n
 	case 2:
 		x := &node2{}
-		x.n.levels = x.l[:]
+		x.n.lv = &x.l[0]
 		n = &x.n
 	case 3:
 		x := &node3{}
-		x.n.levels = x.l[:]
+		x.n.lv = &x.l[0]
 		n = &x.n
 	case 4:
 		x := &node4{}
-		x.n.levels = x.l[:]
+		x.n.lv = &x.l[0]
 		n = &x.n
 	default:
-		n = &node{levels: make([]level, lvl)}
+		n = &node{lv: &make([]level, lvl)[0]}
 	}
+	n.nlevel = int32(lvl)
 	n.score = score
 	n.member = member
 	return n
@@ -116,7 +125,7 @@ type skiplist struct {
 
 func newSkiplist(hint int) *skiplist {
 	sl := &skiplist{
-		header: &node{levels: make([]level, maxLevel)},
+		header: &node{lv: &make([]level, maxLevel)[0], nlevel: maxLevel},
 		level:  1,
 	}
 	sl.index.init(hint)
@@ -136,8 +145,8 @@ func (sl *skiplist) findUpdate(score float64, member string, update *[maxLevel]*
 		} else {
 			rank[i] = rank[i+1]
 		}
-		for f := x.levels[i].forward; f != nil && f.less(score, member); f = x.levels[i].forward {
-			rank[i] += x.levels[i].span
+		for f := x.lvl(i).forward; f != nil && f.less(score, member); f = x.lvl(i).forward {
+			rank[i] += x.lvl(i).span
 			x = f
 		}
 		update[i] = x
@@ -147,30 +156,30 @@ func (sl *skiplist) findUpdate(score float64, member string, update *[maxLevel]*
 // link puts x (with its levels allocated, score and member set) in its
 // place. The member must not be in the list.
 func (sl *skiplist) link(x *node, update *[maxLevel]*node, rank *[maxLevel]int) {
-	lvl := len(x.levels)
+	lvl := int(x.nlevel)
 	if lvl > sl.level {
 		for i := sl.level; i < lvl; i++ {
 			rank[i] = 0
 			update[i] = sl.header
-			update[i].levels[i].span = sl.length
+			update[i].lvl(i).span = sl.length
 		}
 		sl.level = lvl
 	}
 	for i := 0; i < lvl; i++ {
-		x.levels[i].forward = update[i].levels[i].forward
-		update[i].levels[i].forward = x
-		x.levels[i].span = update[i].levels[i].span - (rank[0] - rank[i])
-		update[i].levels[i].span = rank[0] - rank[i] + 1
+		x.lvl(i).forward = update[i].lvl(i).forward
+		update[i].lvl(i).forward = x
+		x.lvl(i).span = update[i].lvl(i).span - (rank[0] - rank[i])
+		update[i].lvl(i).span = rank[0] - rank[i] + 1
 	}
 	for i := lvl; i < sl.level; i++ {
-		update[i].levels[i].span++
+		update[i].lvl(i).span++
 	}
 	if update[0] == sl.header {
 		x.backward = nil
 	} else {
 		x.backward = update[0]
 	}
-	if f := x.levels[0].forward; f != nil {
+	if f := x.lvl(0).forward; f != nil {
 		f.backward = x
 	} else {
 		sl.tail = x
@@ -187,13 +196,13 @@ func (sl *skiplist) insert(score float64, member string) (*node, int) {
 	x := newNode(lvl, score, member)
 	sl.link(x, &update, &rank)
 	mem := nodeMem(lvl)
-	x.idx = len(sl.nodes)
+	x.idx = int32(len(sl.nodes))
 	c := cap(sl.nodes)
 	sl.nodes = append(sl.nodes, x)
 	if cap(sl.nodes) != c {
 		mem += allocSize(cap(sl.nodes)*ptrSize) - allocSize(c*ptrSize)
 	}
-	mem += sl.index.put(sl.nodes, member, x.idx, len(sl.nodes))
+	mem += sl.index.put(sl.nodes, member, int(x.idx), len(sl.nodes))
 	return x, mem
 }
 
@@ -208,19 +217,19 @@ func (sl *skiplist) find(member string) *node {
 // unlink takes x out of the list (not the index or the node slice).
 func (sl *skiplist) unlink(x *node, update *[maxLevel]*node) {
 	for i := 0; i < sl.level; i++ {
-		if update[i].levels[i].forward == x {
-			update[i].levels[i].span += x.levels[i].span - 1
-			update[i].levels[i].forward = x.levels[i].forward
+		if update[i].lvl(i).forward == x {
+			update[i].lvl(i).span += x.lvl(i).span - 1
+			update[i].lvl(i).forward = x.lvl(i).forward
 		} else {
-			update[i].levels[i].span--
+			update[i].lvl(i).span--
 		}
 	}
-	if f := x.levels[0].forward; f != nil {
+	if f := x.lvl(0).forward; f != nil {
 		f.backward = x.backward
 	} else {
 		sl.tail = x.backward
 	}
-	for sl.level > 1 && sl.header.levels[sl.level-1].forward == nil {
+	for sl.level > 1 && sl.header.lvl(sl.level-1).forward == nil {
 		sl.level--
 	}
 	sl.length--
@@ -229,19 +238,17 @@ func (sl *skiplist) unlink(x *node, update *[maxLevel]*node) {
 // remove deletes x entirely and returns the bytes freed.
 func (sl *skiplist) remove(x *node, update *[maxLevel]*node) int {
 	sl.unlink(x, update)
-	sl.index.remove(sl.nodes, sl.index.slotOf(x.member, x.idx))
+	sl.index.remove(sl.nodes, sl.index.slotOf(x.member, int(x.idx)))
 	last := len(sl.nodes) - 1
-	if x.idx != last {
+	if int(x.idx) != last {
 		m := sl.nodes[last]
-		sl.index.slots[sl.index.slotOf(m.member, last)] = int32(x.idx + 1)
+		sl.index.slots[sl.index.slotOf(m.member, last)] = x.idx + 1
 		sl.nodes[x.idx] = m
 		m.idx = x.idx
 	}
 	sl.nodes[last] = nil
 	sl.nodes = sl.nodes[:last]
-	freed := nodeMem(len(x.levels)) + allocSize(len(x.member))
-	x.levels = nil
-	return freed
+	return nodeMem(int(x.nlevel)) + allocSize(len(x.member))
 }
 
 // afterRemove shrinks the index and the node slice once they are mostly
@@ -265,12 +272,12 @@ func (sl *skiplist) delete(score float64, member string) int {
 	var update [maxLevel]*node
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && f.less(score, member); f = x.levels[i].forward {
+		for f := x.lvl(i).forward; f != nil && f.less(score, member); f = x.lvl(i).forward {
 			x = f
 		}
 		update[i] = x
 	}
-	x = x.levels[0].forward
+	x = x.lvl(0).forward
 	return sl.remove(x, &update)
 }
 
@@ -278,7 +285,7 @@ func (sl *skiplist) delete(score float64, member string) int {
 // change.
 func (sl *skiplist) updateScore(x *node, newScore float64) {
 	if (x.backward == nil || x.backward.less(newScore, x.member)) &&
-		(x.levels[0].forward == nil || !x.levels[0].forward.less(newScore, x.member)) {
+		(x.lvl(0).forward == nil || !x.lvl(0).forward.less(newScore, x.member)) {
 		x.score = newScore
 		return
 	}
@@ -286,7 +293,7 @@ func (sl *skiplist) updateScore(x *node, newScore float64) {
 	var rank [maxLevel]int
 	y := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := y.levels[i].forward; f != nil && f.less(x.score, x.member); f = y.levels[i].forward {
+		for f := y.lvl(i).forward; f != nil && f.less(x.score, x.member); f = y.lvl(i).forward {
 			y = f
 		}
 		update[i] = y
@@ -302,8 +309,8 @@ func (sl *skiplist) rank(score float64, member string) int {
 	r := 0
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && (f.less(score, member) || (f.score == score && f.member == member)); f = x.levels[i].forward {
-			r += x.levels[i].span
+		for f := x.lvl(i).forward; f != nil && (f.less(score, member) || (f.score == score && f.member == member)); f = x.lvl(i).forward {
+			r += x.lvl(i).span
 			x = f
 		}
 		if x != sl.header && x.score == score && x.member == member {
@@ -321,9 +328,9 @@ func (sl *skiplist) byRank(r int) *node {
 	traversed := 0
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for x.levels[i].forward != nil && traversed+x.levels[i].span <= r {
-			traversed += x.levels[i].span
-			x = x.levels[i].forward
+		for x.lvl(i).forward != nil && traversed+x.lvl(i).span <= r {
+			traversed += x.lvl(i).span
+			x = x.lvl(i).forward
 		}
 		if traversed == r {
 			return x
@@ -332,7 +339,7 @@ func (sl *skiplist) byRank(r int) *node {
 	return nil
 }
 
-func (sl *skiplist) first() *node { return sl.header.levels[0].forward }
+func (sl *skiplist) first() *node { return sl.header.lvl(0).forward }
 
 func (sl *skiplist) isInRange(r *ScoreRange) bool {
 	if r.empty() {
@@ -351,11 +358,11 @@ func (sl *skiplist) firstInRange(r *ScoreRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && !r.GteMin(f.score); f = x.levels[i].forward {
+		for f := x.lvl(i).forward; f != nil && !r.GteMin(f.score); f = x.lvl(i).forward {
 			x = f
 		}
 	}
-	x = x.levels[0].forward
+	x = x.lvl(0).forward
 	if x == nil || !r.LteMax(x.score) {
 		return nil
 	}
@@ -368,7 +375,7 @@ func (sl *skiplist) lastInRange(r *ScoreRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && r.LteMax(f.score); f = x.levels[i].forward {
+		for f := x.lvl(i).forward; f != nil && r.LteMax(f.score); f = x.lvl(i).forward {
 			x = f
 		}
 	}
@@ -395,11 +402,11 @@ func (sl *skiplist) firstInLexRange(r *LexRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && !r.GteMin(f.member); f = x.levels[i].forward {
+		for f := x.lvl(i).forward; f != nil && !r.GteMin(f.member); f = x.lvl(i).forward {
 			x = f
 		}
 	}
-	x = x.levels[0].forward
+	x = x.lvl(0).forward
 	if x == nil || !r.LteMax(x.member) {
 		return nil
 	}
@@ -412,7 +419,7 @@ func (sl *skiplist) lastInLexRange(r *LexRange) *node {
 	}
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && r.LteMax(f.member); f = x.levels[i].forward {
+		for f := x.lvl(i).forward; f != nil && r.LteMax(f.member); f = x.lvl(i).forward {
 			x = f
 		}
 	}
@@ -428,15 +435,15 @@ func (sl *skiplist) deleteRangeByScore(r *ScoreRange) (int, int) {
 	var update [maxLevel]*node
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && !r.GteMin(f.score); f = x.levels[i].forward {
+		for f := x.lvl(i).forward; f != nil && !r.GteMin(f.score); f = x.lvl(i).forward {
 			x = f
 		}
 		update[i] = x
 	}
-	x = x.levels[0].forward
+	x = x.lvl(0).forward
 	n, freed := 0, 0
 	for x != nil && r.LteMax(x.score) {
-		next := x.levels[0].forward
+		next := x.lvl(0).forward
 		freed += sl.remove(x, &update)
 		n++
 		x = next
@@ -448,15 +455,15 @@ func (sl *skiplist) deleteRangeByLex(r *LexRange) (int, int) {
 	var update [maxLevel]*node
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for f := x.levels[i].forward; f != nil && !r.GteMin(f.member); f = x.levels[i].forward {
+		for f := x.lvl(i).forward; f != nil && !r.GteMin(f.member); f = x.lvl(i).forward {
 			x = f
 		}
 		update[i] = x
 	}
-	x = x.levels[0].forward
+	x = x.lvl(0).forward
 	n, freed := 0, 0
 	for x != nil && r.LteMax(x.member) {
-		next := x.levels[0].forward
+		next := x.lvl(0).forward
 		freed += sl.remove(x, &update)
 		n++
 		x = next
@@ -470,17 +477,17 @@ func (sl *skiplist) deleteRangeByRank(start, end int) (int, int) {
 	traversed := 0
 	x := sl.header
 	for i := sl.level - 1; i >= 0; i-- {
-		for x.levels[i].forward != nil && traversed+x.levels[i].span < start {
-			traversed += x.levels[i].span
-			x = x.levels[i].forward
+		for x.lvl(i).forward != nil && traversed+x.lvl(i).span < start {
+			traversed += x.lvl(i).span
+			x = x.lvl(i).forward
 		}
 		update[i] = x
 	}
 	traversed++
-	x = x.levels[0].forward
+	x = x.lvl(0).forward
 	n, freed := 0, 0
 	for x != nil && traversed <= end {
-		next := x.levels[0].forward
+		next := x.lvl(0).forward
 		freed += sl.remove(x, &update)
 		n++
 		traversed++
@@ -515,8 +522,8 @@ func (a *appender) add(score float64, member string) int {
 	}
 	r := sl.length + 1
 	for i := 0; i < lvl; i++ {
-		a.last[i].levels[i].forward = x
-		a.last[i].levels[i].span = r - a.rank[i]
+		a.last[i].lvl(i).forward = x
+		a.last[i].lvl(i).span = r - a.rank[i]
 		a.last[i] = x
 		a.rank[i] = r
 	}
@@ -525,7 +532,7 @@ func (a *appender) add(score float64, member string) int {
 	}
 	sl.tail = x
 	sl.length++
-	x.idx = len(sl.nodes)
+	x.idx = int32(len(sl.nodes))
 	sl.nodes = append(sl.nodes, x)
 	return nodeMem(lvl)
 }
@@ -536,6 +543,6 @@ func (a *appender) finish() {
 	sl := a.sl
 	sl.index.rebuild(sl.nodes, indexCapFor(len(sl.nodes)))
 	for i := 0; i < sl.level; i++ {
-		a.last[i].levels[i].span = sl.length - a.rank[i]
+		a.last[i].lvl(i).span = sl.length - a.rank[i]
 	}
 }

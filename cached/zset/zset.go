@@ -429,7 +429,7 @@ func (z *ZSet) ForEach(fn func(member string, score float64) bool) {
 		}
 		return
 	}
-	for x := z.sl.first(); x != nil; x = x.levels[0].forward {
+	for x := z.sl.first(); x != nil; x = x.lvl(0).forward {
 		if !fn(x.member, x.score) {
 			return
 		}
@@ -515,7 +515,7 @@ func (p Pos) Score() float64 {
 // Next moves to the following member.
 func (p Pos) Next() Pos {
 	if p.z.sl != nil {
-		p.n = p.n.levels[0].forward
+		p.n = p.n.lvl(0).forward
 	} else {
 		_, _, p.off = lpAt(p.z.lp, p.off)
 	}

@@ -47,7 +47,7 @@ func check(t testing.TB, z *ZSet, m model) {
 			t.Fatalf("skiplist sizes: length %d index %d nodes %d, want %d", sl.length, used, len(sl.nodes), len(want))
 		}
 		for i, n := range sl.nodes {
-			if n.idx != i || sl.find(n.member) != n {
+			if int(n.idx) != i || sl.find(n.member) != n {
 				t.Fatalf("node %q: idx %d at %d, found %p", n.member, n.idx, i, sl.find(n.member))
 			}
 		}
@@ -56,14 +56,14 @@ func check(t testing.TB, z *ZSet, m model) {
 		rankOf := map[*node]int{}
 		r := 0
 		var prev *node
-		for x := sl.first(); x != nil; x = x.levels[0].forward {
+		for x := sl.first(); x != nil; x = x.lvl(0).forward {
 			r++
 			rankOf[x] = r
 			if x.backward != prev {
 				t.Fatalf("backward of %q", x.member)
 			}
 			prev = x
-			mem += nodeMem(len(x.levels)) + allocSize(len(x.member))
+			mem += nodeMem(int(x.nlevel)) + allocSize(len(x.member))
 		}
 		if sl.tail != prev {
 			t.Fatal("tail")
@@ -71,26 +71,26 @@ func check(t testing.TB, z *ZSet, m model) {
 		for i := 0; i < maxLevel; i++ {
 			x, xr := sl.header, 0
 			if i >= sl.level {
-				if sl.header.levels[i].forward != nil {
+				if sl.header.lvl(i).forward != nil {
 					t.Fatalf("level %d above %d is linked", i, sl.level)
 				}
 				continue
 			}
 			for x != nil {
-				f := x.levels[i].forward
+				f := x.lvl(i).forward
 				if f == nil {
-					if x.levels[i].span != sl.length-xr {
-						t.Fatalf("level %d: end span %d, want %d", i, x.levels[i].span, sl.length-xr)
+					if x.lvl(i).span != sl.length-xr {
+						t.Fatalf("level %d: end span %d, want %d", i, x.lvl(i).span, sl.length-xr)
 					}
 					break
 				}
-				if rankOf[f]-xr != x.levels[i].span {
-					t.Fatalf("level %d: span %d, want %d", i, x.levels[i].span, rankOf[f]-xr)
+				if rankOf[f]-xr != x.lvl(i).span {
+					t.Fatalf("level %d: span %d, want %d", i, x.lvl(i).span, rankOf[f]-xr)
 				}
 				x, xr = f, rankOf[f]
 			}
 		}
-		if sl.level > 1 && sl.header.levels[sl.level-1].forward == nil {
+		if sl.level > 1 && sl.header.lvl(sl.level-1).forward == nil {
 			t.Fatal("empty top level")
 		}
 		mem += headerMem + sl.index.mem() + allocSize(cap(sl.nodes)*ptrSize)
