@@ -213,3 +213,6 @@ func (l *Layer) Dial(address raft.ServerAddress, timeout time.Duration) (net.Con
 	}
 	return s.open(l.group)
 }
+
+// ServerAddressOf converts a host:port to raft's address type.
+func ServerAddressOf(addr string) raft.ServerAddress { return raft.ServerAddress(addr) }
