@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -683,4 +685,172 @@ func TestZSetSnapshot(t *testing.T) {
 	c2.do("SELECT", "3")
 	eq(t, "db 3", c2.do("ZCARD", "in3"), ":1\r\n")
 	eq(t, "db 3 encoding", c2.do("OBJECT", "ENCODING", "in3"), "$8\r\nskiplist\r\n")
+}
+
+// TestZSetRandomDifferential runs a long random sequence of sorted-set
+// and geo commands against cached and redis-server, with small encoding
+// thresholds so that conversions happen often, and compares every reply
+// byte for byte and the OBJECT ENCODING of the keys after every command.
+// Lexicographic commands go to keys whose scores are all 0 (on mixed
+// scores Redis's answer depends on its skiplist's random levels).
+func TestZSetRandomDifferential(t *testing.T) {
+	redisAddr := startRedis(t)
+	_, cachedAddr := startCached(t, nil)
+	for _, proto := range []string{"2", "3"} {
+		t.Run("resp="+proto, func(t *testing.T) {
+			ref, got := dialRaw(t, redisAddr), dialRaw(t, cachedAddr)
+			for _, c := range []*rawConn{ref, got} {
+				c.do("HELLO", proto)
+				c.do("FLUSHALL")
+				c.do("CONFIG", "SET", "zset-max-listpack-entries", "5", "zset-max-listpack-value", "6")
+			}
+			defer func() {
+				for _, c := range []*rawConn{ref, got} {
+					c.do("CONFIG", "SET", "zset-max-listpack-entries", "128", "zset-max-listpack-value", "64")
+				}
+			}()
+			r := rand.New(rand.NewPCG(11, uint64(len(proto))))
+			pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+			member := func() string {
+				switch r.IntN(8) {
+				case 0:
+					return pick("a", "b", "c", "", "x y", "-1", "01")
+				case 1:
+					return strings.Repeat("m", 3+r.IntN(6))
+				default:
+					return strconv.Itoa(r.IntN(15))
+				}
+			}
+			score := func() string {
+				return pick("0", "1", "-1", "2.5", "1e3", "-inf", "+inf", "3", "7", "1.5", "0.1", strconv.Itoa(r.IntN(10)))
+			}
+			bound := func() string {
+				s := score()
+				if s == "-inf" || s == "+inf" {
+					return s
+				}
+				return pick("", "(") + s
+			}
+			lexBound := func() string {
+				return pick("-", "+", "[a", "(a", "[b", "(c", "[5", "(1", "[", "[m", "(mmm")
+			}
+			zkey := func() string { return pick("z1", "z2", "z3", "str", "nokey") }
+			lkey := func() string { return pick("l1", "l2") }
+			lon := func() string { return strconv.FormatFloat(-180+r.Float64()*360, 'f', 6, 64) }
+			lat := func() string { return strconv.FormatFloat(-80+r.Float64()*160, 'f', 6, 64) }
+			for i := 0; i < 4000; i++ {
+				var args []string
+				switch r.IntN(34) {
+				case 0, 1, 2:
+					args = []string{"ZADD", zkey()}
+					for _, f := range []string{"NX", "XX", "GT", "LT", "CH", "INCR"} {
+						if r.IntN(6) == 0 {
+							args = append(args, f)
+						}
+					}
+					for n := 1 + r.IntN(4); n > 0; n-- {
+						args = append(args, score(), member())
+					}
+				case 3:
+					args = []string{"ZINCRBY", zkey(), score(), member()}
+				case 4:
+					args = []string{"ZREM", zkey(), member(), member()}
+				case 5:
+					args = []string{pick("ZSCORE", "ZRANK", "ZREVRANK"), zkey(), member()}
+				case 6:
+					args = []string{"ZMSCORE", zkey(), member(), member()}
+				case 7:
+					args = []string{pick("ZCARD"), zkey()}
+				case 8, 9:
+					args = []string{"ZRANGE", zkey(), strconv.Itoa(r.IntN(12) - 6), strconv.Itoa(r.IntN(12) - 6)}
+					if r.IntN(2) == 0 {
+						args = append(args, "REV")
+					}
+					if r.IntN(2) == 0 {
+						args = append(args, "WITHSCORES")
+					}
+				case 10, 11:
+					args = []string{"ZRANGE", zkey(), bound(), bound(), "BYSCORE"}
+					if r.IntN(2) == 0 {
+						args = append(args, "REV")
+					}
+					if r.IntN(2) == 0 {
+						args = append(args, "WITHSCORES")
+					}
+					if r.IntN(2) == 0 {
+						args = append(args, "LIMIT", strconv.Itoa(r.IntN(5)-1), strconv.Itoa(r.IntN(6)-1))
+					}
+				case 12:
+					args = []string{pick("ZRANGEBYSCORE", "ZREVRANGEBYSCORE"), zkey(), bound(), bound(), "WITHSCORES"}
+				case 13:
+					args = []string{"ZCOUNT", zkey(), bound(), bound()}
+				case 14:
+					args = []string{pick("ZREMRANGEBYSCORE"), zkey(), bound(), bound()}
+				case 15:
+					args = []string{"ZREMRANGEBYRANK", zkey(), strconv.Itoa(r.IntN(8) - 4), strconv.Itoa(r.IntN(8) - 4)}
+				case 16:
+					args = []string{pick("ZPOPMIN", "ZPOPMAX"), zkey(), strconv.Itoa(r.IntN(4))}
+				case 17:
+					args = []string{"ZMPOP", "2", zkey(), zkey(), pick("MIN", "MAX"), "COUNT", strconv.Itoa(1 + r.IntN(3))}
+				case 18, 19:
+					args = []string{pick("ZUNION", "ZINTER", "ZDIFF"), "2", zkey(), zkey(), "WITHSCORES"}
+					if args[0] != "ZDIFF" && r.IntN(2) == 0 {
+						args = append(args, "WEIGHTS", pick("1", "2", "-1", "0.5"), pick("1", "0", "3"), "AGGREGATE", pick("SUM", "MIN", "MAX"))
+					}
+				case 20:
+					args = []string{pick("ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"), pick("z1", "z2", "dst"), "2", zkey(), zkey()}
+				case 21:
+					args = []string{"ZINTERCARD", "2", zkey(), zkey(), "LIMIT", pick("0", "1", "2")}
+				case 22:
+					args = []string{"ZRANGESTORE", pick("dst", "z3"), zkey(), strconv.Itoa(r.IntN(6) - 2), strconv.Itoa(r.IntN(6))}
+				case 23:
+					args = []string{"ZADD", lkey(), "0", member(), "0", member()}
+				case 24, 25:
+					args = []string{pick("ZRANGEBYLEX", "ZREVRANGEBYLEX"), lkey(), lexBound(), lexBound()}
+					if r.IntN(2) == 0 {
+						args = append(args, "LIMIT", strconv.Itoa(r.IntN(4)-1), strconv.Itoa(r.IntN(5)-1))
+					}
+				case 26:
+					args = []string{pick("ZLEXCOUNT", "ZREMRANGEBYLEX"), lkey(), lexBound(), lexBound()}
+				case 27:
+					args = []string{"ZRANGE", lkey(), lexBound(), lexBound(), "BYLEX", pick("REV", "LIMIT")}
+					if args[len(args)-1] == "LIMIT" {
+						args = append(args, "0", "3")
+					}
+				case 28:
+					args = []string{"GEOADD", pick("g1", "g2"), lon(), lat(), member(), lon(), lat(), member()}
+				case 29:
+					args = []string{"GEOSEARCH", pick("g1", "g2"), "FROMLONLAT", lon(), lat(), pick("BYRADIUS", "BYBOX"), "5000"}
+					if args[6] == "BYBOX" {
+						args = append(args, "8000")
+					}
+					args = append(args, pick("km", "mi"), pick("ASC", "DESC"), "WITHDIST", "WITHCOORD", "WITHHASH")
+				case 30:
+					args = []string{"GEOPOS", pick("g1", "g2"), member(), member()}
+				case 31:
+					args = []string{pick("GEODIST"), pick("g1", "g2"), member(), member(), pick("km", "m")}
+				case 32:
+					args = []string{"GEOHASH", pick("g1", "g2"), member()}
+				case 33:
+					args = []string{pick("DEL", "EXPIRE"), pick("z1", "z2", "z3", "l1", "dst", "g1"), "100"}
+					if args[0] == "DEL" {
+						args = args[:2]
+					}
+				}
+				if want, have := ref.do(args...), got.do(args...); want != have {
+					t.Fatalf("op %d %q\n redis:  %s\n cached: %s", i, args, quote(want), quote(have))
+				}
+				for _, k := range []string{args[1], "dst", "z3"} {
+					if w, h := ref.do("OBJECT", "ENCODING", k), got.do("OBJECT", "ENCODING", k); w != h {
+						t.Fatalf("op %d %q: OBJECT ENCODING %s: redis %q, cached %q", i, args, k, w, h)
+					}
+				}
+			}
+			for _, k := range []string{"z1", "z2", "z3", "dst", "l1", "l2", "g1", "g2"} {
+				if w, h := ref.do("ZRANGE", k, "0", "-1", "WITHSCORES"), got.do("ZRANGE", k, "0", "-1", "WITHSCORES"); w != h {
+					t.Fatalf("final %s: redis %s, cached %s", k, quote(w), quote(h))
+				}
+			}
+		})
+	}
 }
