@@ -624,8 +624,27 @@ func zrandMemberCount(c *Client, key []byte, l int64, withScores bool) {
 			return
 		}
 		header(int(count))
-		for ; count > 0; count-- {
-			elem(z.Random())
+		if !z.IsListpack() {
+			for ; count > 0; count-- {
+				elem(z.Random())
+			}
+			return
+		}
+		// A listpack is walked, not indexed: as Redis does, draw up to
+		// 1000 positions at a time, fetch them in one pass, and reply
+		// them in the order drawn.
+		var picks []zsetPick
+		for count > 0 {
+			k := int(min(count, 1000))
+			count -= uint64(k)
+			picks = picks[:0]
+			for i := 0; i < k; i++ {
+				picks = append(picks, zsetPick{rank: rand.IntN(size), order: i})
+			}
+			zsetFetchPicks(z, picks)
+			for _, p := range picks {
+				elem(p.member, p.score)
+			}
 		}
 		return
 	}
@@ -654,11 +673,14 @@ func zrandMemberCount(c *Client, key []byte, l int64, withScores bool) {
 	// Case 4: a few out of many.
 	if z.IsListpack() {
 		// Redis picks distinct positions and replies them in order.
-		pick := rand.Perm(size)[:n]
-		sort.Ints(pick)
-		for _, r := range pick {
-			p := z.ByRank(r)
-			elem(p.Member(), p.Score())
+		picks := make([]zsetPick, n)
+		for i, r := range rand.Perm(size)[:n] {
+			picks[i] = zsetPick{rank: r}
+		}
+		zsetFetchPicks(z, picks)
+		sort.Slice(picks, func(i, j int) bool { return picks[i].rank < picks[j].rank })
+		for _, p := range picks {
+			elem(p.member, p.score)
 		}
 		return
 	}
@@ -729,4 +751,25 @@ func zsetFormatListpackScore(b []byte, f float64) []byte {
 		return strconv.AppendInt(b, int64(f), 10)
 	}
 	return zsetFormatScore(b, f)
+}
+
+// zsetPick is a random position of ZRANDMEMBER and what is there.
+type zsetPick struct {
+	rank, order int
+	member      string // a view into the set, valid during the command
+	score       float64
+}
+
+// zsetFetchPicks fills picks in one walk of the set (in the order of
+// their ranks), then restores the order they were drawn in.
+func zsetFetchPicks(z *zset.ZSet, picks []zsetPick) {
+	sort.Slice(picks, func(i, j int) bool { return picks[i].rank < picks[j].rank })
+	p, at := z.ByRank(0), 0
+	for i := range picks {
+		for ; at < picks[i].rank; at++ {
+			p = p.Next()
+		}
+		picks[i].member, picks[i].score = p.Member(), p.Score()
+	}
+	sort.Slice(picks, func(i, j int) bool { return picks[i].order < picks[j].order })
 }
