@@ -254,16 +254,6 @@ func zsetStore(c *Client, key []byte, z *zset.ZSet, event string) int {
 	return z.Len()
 }
 
-// zsetDeleteIfEmpty removes an emptied set, notifying "del".
-func zsetDeleteIfEmpty(c *Client, e *store.Entry, z *zset.ZSet, key []byte) bool {
-	if z.Len() > 0 {
-		return false
-	}
-	c.DB().Unlink(e)
-	c.Notify(store.ClassGeneric, "del", key)
-	return true
-}
-
 // zaddGeneric is ZADD and ZINCRBY (flags AddIncr).
 func zaddGeneric(c *Client, args [][]byte, flags zset.AddFlags, st *zsetState) {
 	key := args[1]

@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the deprecated commands (GEORADIUS, ZRANGEBYSCORE ...) are part of the family under test
+
 package cached_test
 
 import (

@@ -154,7 +154,7 @@ func runOps(t testing.TB, data []byte) {
 	m := model{}
 	members := []string{"", "a", "b", "ab", "abc", "b\x00", "zz", "longer-member", "é", "0", "1", "-"}
 	member := func() string { return members[int(next())%len(members)] }
-	scores := []float64{0, 1, -1, 2, 2.5, math.Inf(1), math.Inf(-1), 1e300, -0.0, 3}
+	scores := []float64{0, 1, -1, 2, 2.5, math.Inf(1), math.Inf(-1), 1e300, math.Copysign(0, -1), 3}
 	score := func() float64 { return scores[int(next())%len(scores)] }
 	scoreRange := func() ScoreRange {
 		return ScoreRange{Min: score(), Max: score(), MinEx: next()%2 == 0, MaxEx: next()%2 == 0}
