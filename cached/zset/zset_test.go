@@ -210,6 +210,9 @@ func runOps(t testing.TB, data []byte) {
 			if res != wantRes || (res&(ResultAdded|ResultUpdated) != 0 && ns != want) {
 				t.Fatalf("Add(%q, %v, %b): got %b %v, want %b %v", mb, s, flags, res, ns, wantRes, want)
 			}
+			if _, in := m[mb]; in && z.IsListpack() {
+				m[mb] = lpScore(m[mb]) // a listpack keeps -0 as 0, as Redis's does
+			}
 		case 3:
 			mb := member()
 			_, exists := m[mb]
