@@ -174,6 +174,7 @@ func New(cfg Config, env daemon.Env) (*Server, error) {
 // append their Hooks; a new such family adds one line here.
 func (s *Server) setupFamilies() {
 	s.setupBlocking()
+	s.setupDump()
 	s.setupHashSet()
 }
 
@@ -188,6 +189,7 @@ func (s *Server) families() [][]*Command {
 		bitmapCommands(),
 		s.hllCommands(),
 		sortCommands(),
+		dumpCommands(),
 		transactionCommands(),
 		s.listCommands(),
 		s.hashCommands(),

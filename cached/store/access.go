@@ -93,3 +93,22 @@ func (ks *Keyspace) Freq(e *Entry, now int64) int { return int(ks.lfuDecr(e, now
 func (db *DB) IdleMillis(e *Entry, now int64) int64 {
 	return int64(lruClock(now) - db.ShardOf(unsafe.Slice(unsafe.StringData(e.key), len(e.key))).atimes[e.idx])
 }
+
+// SetAccess sets e's access data as RESTORE's IDLETIME and FREQ options
+// do (Redis's objectSetLRUOrLFU): under an LFU policy a freq >= 0 becomes
+// the LFU counter (decayed from now); under any other policy an
+// idleMillis >= 0 dates the last access that long ago (at most the ~49
+// days the LRU clock spans). e is a live entry of db; its shard must be
+// locked.
+func (db *DB) SetAccess(e *Entry, now, idleMillis int64, freq int) {
+	if Policy(db.ks.evict.policy.Load()).IsLFU() {
+		if freq >= 0 {
+			e.lfu = lfuMinutes(now)<<8 | uint32(min(freq, 255))
+		}
+		return
+	}
+	if idleMillis >= 0 {
+		idle := min(idleMillis, 1<<32-1)
+		db.ShardOf(unsafe.Slice(unsafe.StringData(e.key), len(e.key))).atimes[e.idx] = lruClock(now) - uint32(idle)
+	}
+}
