@@ -82,6 +82,7 @@ type Client struct {
 	blockActive   *blockReq // the registered wait while its command re-runs
 	blockDeadline time.Time
 	blockedNow    atomic.Bool
+	monitoring    atomic.Bool // MONITOR (monitor.go)
 	unblock       atomic.Int32 // a CLIENT UNBLOCK request (unblockTimeout, unblockError)
 
 	// unchanged: the running write command changed nothing (Unchanged).
@@ -591,6 +592,9 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 	}
 	c.settle()
 	c.account(cmd, args)
+	if c.srv.monitors.n.Load() > 0 {
+		c.srv.feedMonitors(c, cmd, args)
+	}
 }
 
 // Unchanged records that the running write command changed nothing

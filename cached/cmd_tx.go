@@ -114,6 +114,9 @@ func cmdExec(c *Client, args [][]byte) {
 			req.onTimeout()
 		}
 		c.account(q.cmd, q.args)
+		if c.srv.monitors.n.Load() > 0 {
+			c.srv.feedMonitors(c, q.cmd, q.args)
+		}
 	}
 	c.inExec = false
 	c.cmd = c.srv.table.byName["exec"]

@@ -200,3 +200,27 @@ func TestMetricsAndReady(t *testing.T) {
 		t.Fatalf("/readyz: %d %s", r.StatusCode, b)
 	}
 }
+
+func TestMonitor(t *testing.T) {
+	_, addr := startCached(t, nil)
+	mon, c := dialRaw(t, addr), dialRaw(t, addr)
+	eq(t, "MONITOR", mon.do("MONITOR"), "+OK\r\n")
+	// Arguments are shown as sent (Redis does not lowercase them).
+	c.do("set", "foo", "b\"a\nr")
+	c.do("multi")
+	c.do("get", "foo")
+	c.do("exec")
+	c.do("config", "get", "maxmemory") // admin: not shown
+	c.do("auth", "secret")
+	c.do("ping")
+	want := []string{`"set" "foo" "b\"a\nr"`, `"multi"`, `"get" "foo"`, `"exec"`, `"auth" "(redacted)"`, `"ping"`}
+	for _, w := range want {
+		line := mon.read()
+		if !strings.HasPrefix(line, "+") || !strings.Contains(line, "] "+w+"\r\n") || !strings.Contains(line, " [0 127.0.0.1:") {
+			t.Fatalf("monitor line %q, want one ending in %s", line, w)
+		}
+	}
+	if r := c.do("CLIENT", "LIST"); !strings.Contains(r, "flags=O") {
+		t.Fatalf("CLIENT LIST shows no monitor: %q", r)
+	}
+}
