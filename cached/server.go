@@ -112,6 +112,7 @@ type Server struct {
 	nextID    atomic.Int64
 
 	blocking blockState
+	monitors monitors
 
 	persist      persistence
 	saveRules    atomic.Pointer[[]saveRule]
@@ -174,8 +175,10 @@ func New(cfg Config, env daemon.Env) (*Server, error) {
 // append their Hooks; a new such family adds one line here.
 func (s *Server) setupFamilies() {
 	s.setupBlocking()
+	s.setupMonitor()
 	s.setupDump()
 	s.setupHashSet()
+	s.setupPubSub()
 }
 
 // families lists every command family's table entries. A new family adds
@@ -191,7 +194,9 @@ func (s *Server) families() [][]*Command {
 		sortCommands(),
 		dumpCommands(),
 		transactionCommands(),
+		monitorCommands(),
 		s.listCommands(),
+		s.pubsubCommands(),
 		s.hashCommands(),
 		s.setCommands(),
 		s.zsetCommands(),
