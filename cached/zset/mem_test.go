@@ -11,7 +11,7 @@ import (
 // inserts and after deletes.
 func TestMemUsageMatchesHeap(t *testing.T) {
 	if testing.Short() {
-		t.Skip("allocates ~100 MB")
+		t.Skip("allocates ~30 MB")
 	}
 	for _, c := range []struct {
 		name          string
@@ -19,9 +19,9 @@ func TestMemUsageMatchesHeap(t *testing.T) {
 		memberLen     int
 		listpack      bool
 	}{
-		{"listpack", 20000, 20, 10, true},
-		{"skiplist-small", 2000, 200, 12, false},
-		{"skiplist-large", 2, 200000, 16, false},
+		{"listpack", 5000, 20, 10, true},
+		{"skiplist-small", 500, 200, 12, false},
+		{"skiplist-large", 1, 100000, 16, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var before, after runtime.MemStats
