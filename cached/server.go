@@ -178,7 +178,6 @@ func (s *Server) setupFamilies() {
 	s.setupMonitor()
 	s.setupDump()
 	s.setupHashSet()
-	s.setupPubSub()
 }
 
 // families lists every command family's table entries. A new family adds
@@ -196,7 +195,6 @@ func (s *Server) families() [][]*Command {
 		transactionCommands(),
 		monitorCommands(),
 		s.listCommands(),
-		s.pubsubCommands(),
 		s.hashCommands(),
 		s.setCommands(),
 		s.zsetCommands(),
