@@ -24,13 +24,13 @@ import (
 func sortCommands() []*Command {
 	return []*Command{
 		{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM, First: 1, Last: 1, Step: 1,
-			Keys: sortKeys, Lock: lockSort, KeySpecs: []string{"RO access", "RO access", "OW update"},
+			Keys: sortKeys, Lock: lockSort, KeySpecs: []string{"RO access", "OW update"},
 			Handler: func(c *Client, a [][]byte) { sortGeneric(c, a, false) },
 			Group:   "generic", ACL: []string{"@set", "@sortedset", "@list", "@dangerous"}, Since: "1.0.0",
 			Summary:    "Sort the elements in a list, set or sorted set",
 			Complexity: "O(N+M*log(M)) where N is the number of elements in the list or set to sort, and M the number of returned elements. When the elements are not sorted, complexity is O(N)."},
 		{Name: "sort_ro", Arity: -2, Flags: FlagReadOnly, First: 1, Last: 1, Step: 1,
-			Lock: lockSort, KeySpecs: []string{"RO access", "RO access"},
+			Keys: func([][]byte) []int { return []int{1} }, Lock: lockSort, KeySpecs: []string{"RO access"},
 			Handler: func(c *Client, a [][]byte) { sortGeneric(c, a, true) },
 			Group:   "generic", ACL: []string{"@set", "@sortedset", "@list", "@dangerous"}, Since: "7.0.0",
 			Summary:    "Sort the elements in a list, set or sorted set. Read-only variant of SORT.",
@@ -39,7 +39,8 @@ func sortCommands() []*Command {
 }
 
 // sortKeys is Redis's sortGetKeys: the sorted key and the STORE key
-// (the last one given).
+// (the last one given). Keys read through BY and GET patterns are not
+// reported, as in Redis; KeySpecs give the flags of those two.
 func sortKeys(args [][]byte) []int {
 	keys := []int{1}
 	store := 0
