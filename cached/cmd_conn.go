@@ -596,7 +596,7 @@ func replyHelp(c *Client, cmd string, lines []string) {
 		c.ReplySimple(l)
 	}
 	c.ReplySimple("HELP")
-	c.ReplySimple("    Print this help.")
+	c.ReplySimple("    Prints this help.")
 }
 
 // sortedClients lists clients by ID.

@@ -175,6 +175,7 @@ func New(cfg Config, env daemon.Env) (*Server, error) {
 // append their Hooks; a new such family adds one line here.
 func (s *Server) setupFamilies() {
 	s.setupBlocking()
+	s.setupPubSub()
 	s.setupMonitor()
 	s.setupDump()
 	s.setupHashSet()
@@ -195,6 +196,7 @@ func (s *Server) families() [][]*Command {
 		transactionCommands(),
 		monitorCommands(),
 		s.listCommands(),
+		s.pubsubCommands(),
 		s.hashCommands(),
 		s.setCommands(),
 		s.zsetCommands(),

@@ -525,6 +525,9 @@ func (sh *Shard) insertKeepMeta(e *Entry, atime uint32) {
 		sh.addVolatile(e)
 	}
 	sh.account(e)
+	// Redis's dbAdd: every key that comes into being (not one loaded
+	// from a snapshot) is a "new" keyspace event (class n).
+	sh.db.ks.observer.KeyEvent(ClassNew, "new", sh.db.id, unsafe.Slice(unsafe.StringData(e.key), len(e.key)))
 }
 
 // remove deletes e from the shard's structures. Entries only ever move to
