@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/anvilstack/anvil/cached/collection"
 )
 
 // TestZSetGeoEvents checks the keyspace events (Redis's names, in Redis's
@@ -74,3 +76,7 @@ func TestZSetGeoEvents(t *testing.T) {
 		}
 	}
 }
+
+// The set family's values are inputs of ZUNIONSTORE & co. through
+// zsetSetInput: this fails to compile if their API moves.
+var _ zsetSetInput = (*collection.Set)(nil)
