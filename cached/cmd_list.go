@@ -50,7 +50,10 @@ func (s *Server) listParams() []*Param {
 }
 
 func (s *Server) listCommands() []*Command {
-	s.lists()
+	st := s.lists()
+	s.RegisterSnapshotDecoder(store.KindList, func(data []byte) (store.Object, error) {
+		return list.Decode(data, int(st.fill.Load()))
+	})
 	const w, r = FlagWrite, FlagReadOnly
 	one := func(c *Command) *Command {
 		c.First, c.Last, c.Step = 1, 1, 1

@@ -3,6 +3,7 @@ package list
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"unsafe"
 
 	"github.com/anvilstack/anvil/cached/store"
@@ -591,8 +592,8 @@ func (l *List) RemoveMatches(v []byte, count int) int {
 	return removed
 }
 
-// Copy returns an independent copy (COPY).
-func (l *List) Copy() *List {
+// Copy returns an independent copy (COPY: it implements cached.Copier).
+func (l *List) Copy() store.Object {
 	cp := &List{fill: l.fill, mem: listSize}
 	for k := 0; k < l.nn; k++ {
 		nd := l.node(k)
@@ -671,4 +672,49 @@ func (it *Iter) Next() ([]byte, bool) {
 		v, it.off = fwd(nd.buf, it.off)
 	}
 	return v, true
+}
+
+// --- snapshots ---
+
+// AppendSnapshot appends the list for a snapshot: the number of elements
+// as a uvarint, then every element as it is encoded in the nodes.
+func (l *List) AppendSnapshot(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(l.n))
+	for k := 0; k < l.nn; k++ {
+		nd := l.node(k)
+		b = append(b, nd.buf[nd.lo:nd.hi]...)
+	}
+	return b
+}
+
+// errCorrupt is the error of a snapshot that AppendSnapshot did not write.
+var errCorrupt = errors.New("list: corrupt snapshot")
+
+// Decode rebuilds a list with nodes of the given fill from what
+// AppendSnapshot wrote. It rejects anything else without panicking.
+func Decode(data []byte, fill int) (*List, error) {
+	n, k := binary.Uvarint(data)
+	if k <= 0 || n > uint64(len(data)) || uvarintLen(int(n)) != k {
+		return nil, errCorrupt
+	}
+	data = data[k:]
+	l := New(fill)
+	for i := uint64(0); i < n; i++ {
+		x, k := binary.Uvarint(data)
+		if k <= 0 || x > uint64(len(data)) || uint64(k)*2+x > uint64(len(data)) || uvarintLen(int(x)) != k {
+			return nil, errCorrupt
+		}
+		end := k + int(x) + k
+		for j := 0; j < k; j++ {
+			if data[end-1-j] != data[j] {
+				return nil, errCorrupt
+			}
+		}
+		l.PushBack(data[k : k+int(x)])
+		data = data[end:]
+	}
+	if len(data) != 0 {
+		return nil, errCorrupt
+	}
+	return l, nil
 }
