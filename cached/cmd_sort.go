@@ -306,7 +306,14 @@ func sortGeneric(c *Client, args [][]byte, readonly bool) {
 		}
 		bySet := sortby != nil
 		storing := storekey != nil
-		slices.SortStableFunc(items, func(a, b sortItem) int {
+		// Sort indexes, not the items: a stable sort moves what it sorts
+		// many times.
+		order := make([]int32, len(items))
+		for i := range order {
+			order[i] = int32(i)
+		}
+		slices.SortStableFunc(order, func(i, j int32) int {
+			a, b := &items[i], &items[j]
 			var r int
 			switch {
 			case !alpha:
@@ -343,6 +350,11 @@ func sortGeneric(c *Client, args [][]byte, readonly bool) {
 			}
 			return r
 		})
+		sorted := make([]sortItem, len(items))
+		for i, k := range order {
+			sorted[i] = items[k]
+		}
+		items = sorted
 	}
 
 	n := end - start + 1
