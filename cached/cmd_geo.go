@@ -230,7 +230,7 @@ func cmdGeoDist(c *Client, args [][]byte) {
 		c.ReplyNull()
 		return
 	}
-	c.ReplyBulk(zset.FormatGeoDistance(nil, zset.GeoDistance(lon1, lat1, lon2, lat2)/toMeter))
+	c.ReplyBulk(zset.FormatGeoDistance(nil, zset.GeoDistanceExact(lon1, lat1, lon2, lat2)/toMeter))
 }
 
 func cmdGeoHash(c *Client, args [][]byte) {
@@ -426,6 +426,14 @@ func geoSearchGeneric(c *Client, args [][]byte, srcIdx, flags int, st *zsetState
 	if len(points) == 0 && storeKey == nil {
 		c.ReplyArray(0)
 		return
+	}
+	if withDist || storeDist || sortDir != 0 {
+		// The distances reported, stored or sorted on are Redis's to the
+		// last bit (the search filtered with faster, less exact math).
+		for i := range points {
+			gp := &points[i]
+			gp.dist = zset.GeoDistanceExact(shape.Lon, shape.Lat, gp.lon, gp.lat)
+		}
 	}
 	returned := len(points)
 	if count != 0 && int64(returned) > count {

@@ -49,3 +49,19 @@ func BenchmarkSkiplist(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkGeoDistance(b *testing.B) {
+	for _, exact := range []bool{false, true} {
+		b.Run(fmt.Sprintf("exact=%v", exact), func(b *testing.B) {
+			f := GeoDistance
+			if exact {
+				f = GeoDistanceExact
+			}
+			i := 0.0
+			for b.Loop() {
+				f(13.361389, 38.115556, 15.087269+i, 37.502669)
+				i += 1e-6
+			}
+		})
+	}
+}

@@ -263,25 +263,39 @@ type GeoShape struct {
 }
 
 // Within reports whether a score is in the shape, with its position and
-// its distance from the center in meters.
+// its distance from the center in meters. The distance is computed with
+// Go's math (use GeoDistanceExact for the one to report); a point within
+// a hair of the edge is decided with the exact distance.
 func (s *GeoShape) Within(score float64) (lon, lat, dist float64, ok bool) {
 	lon, lat, ok = GeoDecode(score)
 	if !ok {
 		return 0, 0, 0, false
 	}
 	if !s.Box {
+		limit := float64(s.Radius * s.Conversion)
 		dist = GeoDistance(s.Lon, s.Lat, lon, lat)
-		return lon, lat, dist, dist <= float64(s.Radius*s.Conversion)
+		if nearEdge(dist, limit) {
+			dist = GeoDistanceExact(s.Lon, s.Lat, lon, lat)
+		}
+		return lon, lat, dist, dist <= limit
 	}
 	w, h := float64(s.Width*s.Conversion), float64(s.Height*s.Conversion)
 	if geoLatDistance(lat, s.Lat) > h/2 {
 		return lon, lat, 0, false
 	}
-	if GeoDistance(lon, lat, s.Lon, lat) > w/2 {
+	lonDist := GeoDistance(lon, lat, s.Lon, lat)
+	if nearEdge(lonDist, w/2) {
+		lonDist = GeoDistanceExact(lon, lat, s.Lon, lat)
+	}
+	if lonDist > w/2 {
 		return lon, lat, 0, false
 	}
 	return lon, lat, GeoDistance(s.Lon, s.Lat, lon, lat), true
 }
+
+// nearEdge reports whether d is close enough to limit for the last bits
+// of the distance to matter.
+func nearEdge(d, limit float64) bool { return math.Abs(d-limit) <= 1e-12*math.Max(limit, 1) }
 
 func geoEstimateSteps(meters, lat float64) uint8 {
 	if meters == 0 {
