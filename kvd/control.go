@@ -20,6 +20,10 @@ import (
 // metaVoters is how many active nodes vote in the metadata group.
 const metaVoters = 3
 
+// unlistedGrace is how long a current map must leave a shard off this
+// node before its replica here is deleted.
+const unlistedGrace = 3 * time.Second
+
 // joinLoop joins the gossip cluster through -join, or, on a restart, through
 // the members the stored map remembers, retrying until one answers.
 func (s *Service) joinLoop(ctx context.Context) {
@@ -227,9 +231,13 @@ func (s *Service) syncGroups(ctx context.Context, m *placement.Map) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	changed := false
+	var gone []*shard
 	for _, sh := range m.Shards {
 		_, open := s.groups[sh.ID]
 		hosts := m.Hosts(sh.ID, s.name) && m.Member(s.name)
+		if hosts {
+			delete(s.unlisted, sh.ID)
+		}
 		switch {
 		case hosts && !open:
 			bootstrap := sh.Bootstrap == s.name && len(sh.Replicas) == 1 && sh.Replicas[0] == s.name
@@ -241,20 +249,30 @@ func (s *Service) syncGroups(ctx context.Context, m *placement.Map) {
 			s.groups[sh.ID] = g
 			changed = true
 		case !hosts && open:
+			// Deleting a replica that is still a voter would be a lost
+			// disk to Raft, so only act on a map known to be current
+			// (a restarted node starts from an old one) that has left
+			// this shard off for a while.
+			if !s.meta.caughtUp() {
+				continue
+			}
+			since, ok := s.unlisted[sh.ID]
+			if !ok {
+				s.unlisted[sh.ID] = time.Now()
+				continue
+			}
+			if time.Since(since) < unlistedGrace {
+				continue
+			}
 			g := s.groups[sh.ID]
 			if g.isLeader() && g.voters() > 1 {
 				_ = g.raft.LeadershipTransfer().Error()
 				continue // the new leader removes this replica
 			}
 			delete(s.groups, sh.ID)
+			delete(s.unlisted, sh.ID)
 			changed = true
-			if err := g.close(); err != nil {
-				s.log.Warn("close shard replica", "shard", sh.ID, "err", err)
-			}
-			if err := s.dropShardData(sh.ID); err != nil {
-				s.log.Warn("delete shard replica data", "shard", sh.ID, "err", err)
-			}
-			s.log.Info("shard replica removed from this node", "shard", sh.ID)
+			gone = append(gone, g)
 		}
 	}
 	if changed || len(*s.table.Load()) != len(m.Shards) {
@@ -265,6 +283,16 @@ func (s *Service) syncGroups(ctx context.Context, m *placement.Map) {
 			}
 		}
 		s.table.Store(&table)
+	}
+	// Requests no longer find these replicas; now they can go.
+	for _, g := range gone {
+		if err := g.close(); err != nil {
+			s.log.Warn("close shard replica", "shard", g.id, "err", err)
+		}
+		if err := s.dropShardData(g.id); err != nil {
+			s.log.Warn("delete shard replica data", "shard", g.id, "err", err)
+		}
+		s.log.Info("shard replica removed from this node", "shard", g.id)
 	}
 }
 

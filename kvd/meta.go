@@ -140,6 +140,21 @@ func (g *metaGroup) current() *placement.Map { return g.fsm.cur.Load() }
 
 func (g *metaGroup) isLeader() bool { return g.raft.State() == raft.Leader }
 
+// caughtUp reports whether this replica's map is current: it is the
+// leader, or it hears from one and has applied what that leader committed.
+func (g *metaGroup) caughtUp() bool {
+	if g.isLeader() {
+		return true
+	}
+	if addr, _ := g.raft.LeaderWithID(); addr == "" {
+		return false
+	}
+	if time.Since(g.raft.LastContact()) > 2*g.s.cfg.Tuning.HeartbeatTimeout {
+		return false
+	}
+	return g.raft.AppliedIndex() >= g.raft.CommitIndex() && g.raft.CommitIndex() > 0
+}
+
 // propose applies a map command through the group; only the leader can.
 func (g *metaGroup) propose(c placement.Command) error {
 	f := g.raft.Apply(c.Encode(), 5*time.Second)

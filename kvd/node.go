@@ -55,9 +55,10 @@ type Service struct {
 
 	meta *metaGroup
 
-	mu     sync.Mutex // guards groups (the set); see LOCKS.md
-	groups map[int]*shard
-	table  atomic.Pointer[[]*shard] // index: shard id; read lock-free on every request
+	mu       sync.Mutex // guards groups (the set) and unlisted; see LOCKS.md
+	groups   map[int]*shard
+	unlisted map[int]time.Time        // shards open here that the map no longer places here, since when
+	table    atomic.Pointer[[]*shard] // index: shard id; read lock-free on every request
 
 	hints atomic.Pointer[map[string]memberInfo] // gossip view: name -> info
 
@@ -70,12 +71,13 @@ type Service struct {
 // New builds a node from cfg; nothing is opened until Start.
 func New(cfg Config, env daemon.Env, opts Options) (*Service, error) {
 	s := &Service{
-		cfg:    cfg,
-		opts:   opts,
-		log:    env.Log,
-		admin:  env.Admin,
-		groups: map[int]*shard{},
-		wake:   make(chan struct{}, 1),
+		cfg:      cfg,
+		opts:     opts,
+		log:      env.Log,
+		admin:    env.Admin,
+		groups:   map[int]*shard{},
+		unlisted: map[int]time.Time{},
+		wake:     make(chan struct{}, 1),
 	}
 	s.m = newMetrics(env.Registry, s)
 	empty := []*shard{}
