@@ -175,6 +175,7 @@ func (s *Server) newClient(conn net.Conn) *Client {
 	c.srv = s
 	c.conn = conn
 	c.id = s.nextID.Add(1)
+	c.ls.Owner = c
 	c.proto = resp.Proto2
 	c.db = s.ks.DB(0)
 	c.dbIndex.Store(0)
@@ -347,9 +348,30 @@ func (c *Client) flush() bool {
 	c.flushes++
 	c.writeMu.Lock()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
-	n, err := c.conn.Write(c.out)
+	// Push messages queued before these replies go out first, so that a
+	// push is ordered with the replies as it was queued (an eviction's
+	// invalidation before the reply of the command that evicted).
+	c.pushMu.Lock()
+	pushed := c.pending
+	c.pending = nil
+	c.pushMu.Unlock()
+	var n int64
+	var err error
+	if len(pushed) > 0 {
+		bufs := net.Buffers{pushed, c.out}
+		n, err = bufs.WriteTo(c.conn)
+		c.pushMu.Lock()
+		if c.pending == nil {
+			c.pending = pushed[:0]
+		}
+		c.pushMu.Unlock()
+	} else {
+		var m int
+		m, err = c.conn.Write(c.out)
+		n = int64(m)
+	}
 	c.writeMu.Unlock()
-	c.srv.stats.netOutput.Add(int64(n))
+	c.srv.stats.netOutput.Add(n)
 	if cap(c.out) > outKeepCap {
 		c.out = make([]byte, 0, 16<<10)
 	} else {
@@ -379,18 +401,21 @@ func (c *Client) Push(msg []byte) {
 	}
 }
 
+// drainPush writes the queued push messages. It takes them with writeMu
+// held, as flush does, so that whoever writes takes the oldest.
 func (c *Client) drainPush() {
 	var buf []byte
 	for {
+		c.writeMu.Lock()
 		c.pushMu.Lock()
 		if len(c.pending) == 0 {
 			c.pushing = false
 			c.pushMu.Unlock()
+			c.writeMu.Unlock()
 			return
 		}
 		buf, c.pending = c.pending, buf[:0]
 		c.pushMu.Unlock()
-		c.writeMu.Lock()
 		_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 		n, err := c.conn.Write(buf)
 		c.writeMu.Unlock()
@@ -591,6 +616,9 @@ func (c *Client) call(cmd *Command, args [][]byte) {
 		c.waitBlocked(cmd, args)
 	}
 	c.settle()
+	for _, h := range c.srv.hooks.AfterCommand {
+		h(c, cmd)
+	}
 	c.account(cmd, args)
 	if c.srv.monitors.n.Load() > 0 {
 		c.srv.feedMonitors(c, cmd, args)
@@ -654,6 +682,9 @@ func (c *Client) unlock() {
 func (c *Client) runHandler(cmd *Command, args [][]byte) {
 	defer c.recoverPanic(cmd)
 	cmd.Handler(c, args)
+	for _, h := range c.srv.hooks.Executed {
+		h(c, cmd, args)
+	}
 }
 
 // recoverPanic turns a handler panic into an error reply and a closed

@@ -297,7 +297,7 @@ func (s *Server) info(b []byte, want map[string]bool) []byte {
 		line("client_recent_max_input_buffer", 0)
 		line("client_recent_max_output_buffer", 0)
 		line("blocked_clients", s.blockedClients.Load())
-		line("tracking_clients", 0)
+		line("tracking_clients", s.trackingClients())
 		line("clients_in_timeout_table", 0)
 		b = s.infoExtra(b, "clients")
 	}
@@ -331,6 +331,7 @@ func (s *Server) info(b []byte, want map[string]bool) []byte {
 		line("maxmemory_human", humanBytes(mm))
 		line("maxmemory_policy", s.ks.Policy().String())
 		line("mem_fragmentation_ratio", fmt.Sprintf("%.2f", float64(rss)/float64(max(used, 1))))
+		line("mem_not_counted_for_evict", 0)
 		line("mem_allocator", "go")
 		line("lazyfree_pending_objects", 0)
 		line("lazyfreed_objects", 0)

@@ -148,8 +148,23 @@ func newTable(families ...[]*Command) *Table {
 	t := &Table{byName: map[string]*Command{}}
 	for _, fam := range families {
 		for _, cmd := range fam {
-			if _, dup := t.byName[cmd.Name]; dup {
-				panic("cached: command " + cmd.Name + " registered twice")
+			if prev, dup := t.byName[cmd.Name]; dup {
+				if prev.subs == nil || cmd.Handler != nil || len(cmd.Subcommands) == 0 {
+					panic("cached: command " + cmd.Name + " registered twice")
+				}
+				// A family adds subcommands to another's container
+				// (CLIENT TRACKING ...): an entry with the container's
+				// name, no handler, only Subcommands.
+				for _, sub := range cmd.Subcommands {
+					if _, dup := prev.subs[sub.Name]; dup {
+						panic("cached: subcommand " + cmd.Name + "|" + sub.Name + " registered twice")
+					}
+					sub.parent = prev
+					sub.fullName = prev.Name + "|" + sub.Name
+					prev.subs[sub.Name] = sub
+					prev.Subcommands = append(prev.Subcommands, sub)
+				}
+				continue
 			}
 			cmd.fullName = cmd.Name
 			if len(cmd.Subcommands) > 0 {

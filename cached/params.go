@@ -46,6 +46,7 @@ func (s *Server) paramFamilies() [][]*Param {
 		s.coreParams(),
 		s.hllParams(),
 		s.listParams(),
+		s.trackingParams(),
 		s.hashParams(),
 		s.setParams(),
 		s.zsetParams(),

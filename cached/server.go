@@ -56,6 +56,16 @@ type Hooks struct {
 	// locked (client-side caching invalidates here). key is nil when a
 	// whole database changed (FLUSHDB, FLUSHALL, SWAPDB).
 	KeyModified []func(db int, key []byte)
+	// Executed runs after every run of a command's handler (a command
+	// on its own, each command of an EXEC, each run of a woken blocking
+	// command) with the keys it declared still locked: client tracking
+	// remembers there the keys a read-only command read.
+	Executed []func(c *Client, cmd *Command, args [][]byte)
+	// AfterCommand runs once a command that ran (EXEC with all its
+	// commands, a blocking command once served) has written its reply and
+	// released its locks: client tracking sends the client the
+	// invalidations its own command caused there, after its reply.
+	AfterCommand []func(c *Client, cmd *Command)
 	// ClientClosed is called when a connection ends, to drop its
 	// subscriptions, tracking and blocked state.
 	ClientClosed []func(c *Client)
@@ -176,6 +186,7 @@ func New(cfg Config, env daemon.Env) (*Server, error) {
 func (s *Server) setupFamilies() {
 	s.setupBlocking()
 	s.setupPubSub()
+	s.setupTracking()
 	s.setupMonitor()
 	s.setupDump()
 	s.setupHashSet()
@@ -197,6 +208,7 @@ func (s *Server) families() [][]*Command {
 		monitorCommands(),
 		s.listCommands(),
 		s.pubsubCommands(),
+		s.trackingCommands(),
 		s.hashCommands(),
 		s.setCommands(),
 		s.zsetCommands(),

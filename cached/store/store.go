@@ -187,7 +187,14 @@ type Shard struct {
 	n, nvol atomic.Int32
 
 	watched map[string][]*Watch // nil while nobody watches a key here
+
+	owner any // LockSet.Owner of the set that holds the shard, if any
 }
+
+// Owner is the Owner of the LockSet that holds the shard locked, nil when
+// it was locked otherwise (active expiry, eviction, a LockShard). Call it
+// with the shard locked, typically from an Observer.
+func (sh *Shard) Owner() any { return sh.owner }
 
 // Lock locks the shard. Prefer a LockSet when locking more than one.
 func (sh *Shard) Lock() { sh.mu.Lock() }
@@ -776,6 +783,10 @@ func (db *DB) RandomKeyLocked(now int64) []byte {
 type LockSet struct {
 	shards []*Shard
 	locked bool
+	// Owner, when set, is recorded on every shard while the set holds it
+	// (Shard.Owner): the server sets it to the client, so that a change
+	// observer can tell which client made a change.
+	Owner any
 }
 
 // Add includes key's shard of db.
@@ -822,6 +833,7 @@ func (ls *LockSet) Lock() {
 	}
 	for _, sh := range ls.shards {
 		sh.mu.Lock()
+		sh.owner = ls.Owner
 	}
 	ls.locked = true
 }
@@ -830,6 +842,7 @@ func (ls *LockSet) Lock() {
 func (ls *LockSet) Unlock() {
 	if ls.locked {
 		for i := len(ls.shards) - 1; i >= 0; i-- {
+			ls.shards[i].owner = nil
 			ls.shards[i].mu.Unlock()
 		}
 	}
