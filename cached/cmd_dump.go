@@ -3,6 +3,7 @@ package cached
 import (
 	"errors"
 	"math"
+	"strings"
 
 	"github.com/anvilstack/anvil/cached/collection"
 	"github.com/anvilstack/anvil/cached/list"
@@ -392,4 +393,16 @@ func (s *Server) setupDump() {
 		}
 		return append(b, "migrate_cached_sockets:0\r\n"...)
 	})
+}
+
+// dumpParams are the family's CONFIG parameters: sanitize-dump-payload
+// is accepted and reported, but RESTORE always checks payloads deeply.
+func (s *Server) dumpParams() []*Param {
+	return []*Param{s.reported("sanitize-dump-payload", "no", func(v string) error {
+		switch strings.ToLower(v) {
+		case "no", "yes", "clients":
+			return nil
+		}
+		return errors.New("argument(s) must be one of the following: no, yes, clients")
+	})}
 }

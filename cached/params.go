@@ -45,6 +45,7 @@ func (s *Server) paramFamilies() [][]*Param {
 	return [][]*Param{
 		s.coreParams(),
 		s.hllParams(),
+		s.dumpParams(),
 		s.listParams(),
 		s.trackingParams(),
 		s.hashParams(),
