@@ -290,10 +290,9 @@ type restoreSink struct {
 	hash *collection.Hash
 	lim  collection.Limits
 
-	zs        []zset.Entry
-	zseen     map[string]struct{}
-	zmaxLen   int
-	zlistpack bool
+	zs      []zset.Entry
+	zseen   map[string]struct{}
+	zmaxLen int
 }
 
 func (s *restoreSink) Begin(kind rdb.Kind, typ byte, hint int) error {
