@@ -665,8 +665,15 @@ func (t *trackingState) afterCommand(c *Client, cmd *Command) {
 // changed, one message per prefix, and forgets them.
 func (t *trackingState) sendChanges(c *Client, ch *changes) {
 	if ch.bcast != nil {
+		// Prefixes in order, as Redis walks its prefix table.
+		order := make([]*bcastPrefix, 0, len(ch.bcast))
+		for bp := range ch.bcast {
+			order = append(order, bp)
+		}
+		sort.Slice(order, func(i, j int) bool { return order[i].prefix < order[j].prefix })
 		t.mu.Lock()
-		for bp, keys := range ch.bcast {
+		for _, bp := range order {
+			keys := ch.bcast[bp]
 			sort.Strings(keys)
 			for _, tr := range bp.clients {
 				if tr.noloop && tr.c == c {
