@@ -32,7 +32,7 @@ func TestPowerLossKeepsAcknowledgedWrites(t *testing.T) {
 		k := fmt.Sprint("k", i)
 		acked[k] = cl.mustPut(k, "v"+k)
 	}
-	crashed := fs.CrashClone() // the power goes out here
+	crashed := fs.CrashClone()                      // the power goes out here
 	if err := d.Shutdown(t.Context()); err != nil { // (frees the ports and snapshot directories)
 		t.Fatal(err)
 	}
