@@ -85,7 +85,8 @@ func lockSort(c *Client, args [][]byte, ls *store.LockSet) {
 type sortItem struct {
 	obj   []byte
 	score float64
-	cmp   []byte // ALPHA with BY: the BY value, nil when missing
+	key   []byte // ALPHA: what is compared (the element or the BY value, up to a NUL unless storing)
+	has   bool   // ALPHA with BY: the BY value exists
 }
 
 // sortLookup is Redis's lookupKeyByPattern: the value the pattern names
@@ -131,9 +132,6 @@ func (c *Client) sortLookup(pattern, subst []byte) ([]byte, bool) {
 	}
 	return e.Str, true
 }
-
-// cmpC is strcmp: bytes compared up to the first NUL.
-func cmpC(a, b []byte) int { return bytes.Compare(cstr(a), cstr(b)) }
 
 func sortGeneric(c *Client, args [][]byte, readonly bool) {
 	var (
@@ -293,9 +291,14 @@ func sortGeneric(c *Client, args [][]byte, readonly bool) {
 				}
 			}
 			if alpha {
-				if sortby != nil {
-					it.cmp = by
+				it.key, it.has = by, true
+				if storekey == nil {
+					it.key = cstr(by) // strcoll in the C locale: up to a NUL
 				}
+				continue
+			}
+			if v, ok := ParseInt(by); ok { // the common case, as strtod reads it
+				it.score = float64(v)
 				continue
 			}
 			f, n, erange := zset.Strtod(by)
@@ -305,14 +308,13 @@ func sortGeneric(c *Client, args [][]byte, readonly bool) {
 			it.score = f
 		}
 		bySet := sortby != nil
-		storing := storekey != nil
 		// Sort indexes, not the items: a stable sort moves what it sorts
 		// many times.
 		order := make([]int32, len(items))
 		for i := range order {
 			order[i] = int32(i)
 		}
-		slices.SortStableFunc(order, func(i, j int32) int {
+		cmp := func(i, j int32) int {
 			a, b := &items[i], &items[j]
 			var r int
 			switch {
@@ -325,31 +327,30 @@ func sortGeneric(c *Client, args [][]byte, readonly bool) {
 				default:
 					r = bytes.Compare(a.obj, b.obj)
 				}
-			case bySet:
+			case bySet && (!a.has || !b.has):
 				switch {
-				case a.cmp == nil || b.cmp == nil:
-					switch {
-					case a.cmp == nil && b.cmp == nil:
-					case a.cmp == nil:
-						r = -1
-					default:
-						r = 1
-					}
-				case storing:
-					r = bytes.Compare(a.cmp, b.cmp)
+				case !a.has && !b.has:
+				case !a.has:
+					r = -1
 				default:
-					r = cmpC(a.cmp, b.cmp)
+					r = 1
 				}
-			case storing:
-				r = bytes.Compare(a.obj, b.obj)
 			default:
-				r = cmpC(a.obj, b.obj)
+				r = bytes.Compare(a.key, b.key)
 			}
 			if desc {
 				return -r
 			}
 			return r
-		})
+		}
+		if alpha {
+			// Ties are common (BY keys that are missing): keep the
+			// elements' order among equals, as Redis's merge sort does.
+			slices.SortStableFunc(order, cmp)
+		} else {
+			// Numeric order breaks ties by the elements' bytes: total.
+			slices.SortFunc(order, cmp)
+		}
 		sorted := make([]sortItem, len(items))
 		for i, k := range order {
 			sorted[i] = items[k]

@@ -58,16 +58,38 @@ func lzfDecompress(in []byte, n int) ([]byte, error) {
 	return out, nil
 }
 
+// lzfTable is the compressor's hash table. Slots hold a generation in
+// their high half, so that a new compression starts with an empty table
+// without clearing 512 KB.
+type lzfTable struct {
+	slot [lzfHSize]uint64
+	gen  uint64
+}
+
+// get is the position recorded in slot i during this generation, or -1.
+func (t *lzfTable) get(i uint32) int {
+	if v := t.slot[i]; v>>32 == t.gen {
+		return int(uint32(v))
+	}
+	return -1
+}
+
+func (t *lzfTable) put(i uint32, pos int) { t.slot[i] = t.gen<<32 | uint64(pos) }
+
 // lzfCompress compresses in into at most max bytes and returns them, or
 // nil when the result would not fit. It is liblzf's algorithm with
-// Redis's settings (16-bit hash, "very fast" rehashing after a match) and
-// a cleared hash table, so it gives Redis's output.
-func lzfCompress(in []byte, max int, htab *[lzfHSize]int32) []byte {
+// Redis's settings (16-bit hash, "very fast" rehashing after a match)
+// starting from an empty hash table, so it gives Redis's output.
+func lzfCompress(in []byte, max int, htab *lzfTable) []byte {
 	n := len(in)
-	if n == 0 || max <= 0 {
+	if n == 0 || max <= 0 || n >= 1<<32 {
 		return nil
 	}
-	clear(htab[:])
+	htab.gen++
+	if htab.gen == 1<<32 {
+		clear(htab.slot[:])
+		htab.gen = 1
+	}
 	out := make([]byte, 0, max+1)
 	idx := func(h uint32) uint32 { return ((h >> (3*8 - lzfHLog)) - h*5) & (lzfHSize - 1) }
 	lit := 0
@@ -80,8 +102,8 @@ func lzfCompress(in []byte, max int, htab *[lzfHSize]int32) []byte {
 	for ip < n-2 {
 		hval = hval<<8 | uint32(in[ip+2])
 		slot := idx(hval)
-		ref := int(htab[slot]) - 1 // positions are stored +1: 0 is empty
-		htab[slot] = int32(ip + 1)
+		ref := htab.get(slot)
+		htab.put(slot, ip)
 		off := ip - ref - 1
 		if ref > 0 && off < lzfMaxOff && in[ref+2] == in[ip+2] && in[ref] == in[ip] && in[ref+1] == in[ip+1] {
 			l := 2
@@ -113,10 +135,10 @@ func lzfCompress(in []byte, max int, htab *[lzfHSize]int32) []byte {
 			ip -= 2
 			hval = uint32(in[ip])<<8 | uint32(in[ip+1])
 			hval = hval<<8 | uint32(in[ip+2])
-			htab[idx(hval)] = int32(ip + 1)
+			htab.put(idx(hval), ip)
 			ip++
 			hval = hval<<8 | uint32(in[ip+2])
-			htab[idx(hval)] = int32(ip + 1)
+			htab.put(idx(hval), ip)
 			ip++
 			continue
 		}

@@ -94,12 +94,12 @@ func Verify(payload []byte) bool {
 
 // ---- writing ----
 
-var htabPool = sync.Pool{New: func() any { return new([lzfHSize]int32) }}
+var htabPool = sync.Pool{New: func() any { return new(lzfTable) }}
 
 // Encoder writes one DUMP payload.
 type Encoder struct {
 	b    []byte
-	htab *[lzfHSize]int32
+	htab *lzfTable
 }
 
 // NewEncoder starts a payload at the end of dst.
@@ -147,7 +147,7 @@ func (e *Encoder) String(s []byte) {
 	}
 	if len(s) > 20 {
 		if e.htab == nil {
-			e.htab = htabPool.Get().(*[lzfHSize]int32)
+			e.htab = htabPool.Get().(*lzfTable)
 		}
 		if c := lzfCompress(s, len(s)-4, e.htab); c != nil {
 			e.b = append(e.b, 0xC3)

@@ -70,7 +70,7 @@ func TestVerify(t *testing.T) {
 
 func TestLZFRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	var htab [lzfHSize]int32
+	var htab lzfTable
 	for i := 0; i < 300; i++ {
 		n := rng.IntN(20000) + 1
 		in := make([]byte, n)
