@@ -171,9 +171,9 @@ func TestRaftOverMux(t *testing.T) {
 			trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: layer, MaxPool: 2, Timeout: 2 * time.Second, Logger: Logger(log)})
 			conf := raft.DefaultConfig()
 			conf.LocalID = servers[i].ID
-			conf.HeartbeatTimeout = 100 * time.Millisecond
-			conf.ElectionTimeout = 100 * time.Millisecond
-			conf.LeaderLeaseTimeout = 50 * time.Millisecond
+			conf.HeartbeatTimeout = 300 * time.Millisecond
+			conf.ElectionTimeout = 300 * time.Millisecond
+			conf.LeaderLeaseTimeout = 200 * time.Millisecond
 			conf.Logger = Logger(log)
 			fsm := &counterFSM{}
 			r, err := raft.NewRaft(conf, fsm, store, store, raft.NewInmemSnapshotStore(), trans)
@@ -191,27 +191,30 @@ func TestRaftOverMux(t *testing.T) {
 		}
 	}
 	for g := 0; g < groups; g++ {
-		var leader *raft.Raft
-		for deadline := time.Now().Add(10 * time.Second); leader == nil; {
+		// ten entries through whoever leads (a busy machine may change
+		// leaders; a lost leadership is retried)
+		for k, deadline := 0, time.Now().Add(20*time.Second); k < 10; {
+			if time.Now().After(deadline) {
+				t.Fatalf("group %d: could not commit 10 entries", g)
+			}
+			var leader *raft.Raft
 			for _, r := range rafts[g] {
 				if r.State() == raft.Leader {
 					leader = r
 				}
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("group %d elected no leader", g)
+			if leader == nil {
+				time.Sleep(10 * time.Millisecond)
+				continue
 			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		for k := 0; k < 10; k++ {
-			if err := leader.Apply([]byte("x"), 5*time.Second).Error(); err != nil {
-				t.Fatal(err)
+			if err := leader.Apply([]byte("x"), 5*time.Second).Error(); err == nil {
+				k++
 			}
 		}
 		for deadline := time.Now().Add(10 * time.Second); ; {
 			ok := true
 			for _, f := range fsms[g] {
-				ok = ok && f.n.Load() == 10
+				ok = ok && f.n.Load() >= 10
 			}
 			if ok {
 				break
