@@ -107,7 +107,7 @@ func printEndpoints(w io.Writer, ds []*daemon.Daemon, dataDir string) {
 		for _, e := range d.Endpoints() {
 			fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name(), e.Name, e.Value())
 			if e.Env != "" {
-				env = append(env, fmt.Sprintf("export %s=%s", e.Env, e.Value()))
+				env = append(env, fmt.Sprintf("export %s=%s", e.Env, e.EnvString()))
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"strings"
 	"log/slog"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,12 +51,27 @@ type Endpoint struct {
 	Addr string // the bound host:port
 	URL  string // how a client names it, when there is a URL form ("redis://127.0.0.1:6380")
 	Env  string // the environment variable an app reads it from ("REDIS_URL"), if any
+	// EnvValue is what Env is set to when it is neither the URL nor the
+	// address (see EnvString).
+	EnvValue string
 }
 
-// Value is what an app sets Env to: the URL when there is one, else Addr.
+// Value is how the endpoint is shown: the URL when there is one, else Addr.
 func (e Endpoint) Value() string {
 	if e.URL != "" {
 		return e.URL
+	}
+	return e.Addr
+}
+
+// EnvString is what an app sets Env to: EnvValue if set, else a URL for a
+// variable named *_URL and the bare address for any other (KVD_ADDR).
+func (e Endpoint) EnvString() string {
+	switch {
+	case e.EnvValue != "":
+		return e.EnvValue
+	case strings.HasSuffix(e.Env, "_URL"):
+		return e.Value()
 	}
 	return e.Addr
 }
