@@ -85,6 +85,7 @@ func indexOf(list []string, s string) int {
 type (
 	pubsubKey     struct{} // the server's pubsubState
 	subscriberKey struct{} // a client's *subscriber
+	catchUpKey    struct{} // a publisher's last catch-up (the batch: c.flushes)
 )
 
 // pubsub is the family's state (created by setupPubSub).
@@ -453,6 +454,18 @@ func (ps *pubsubState) letSubscribersCatchUp(from *Client, channel []byte, shard
 	if ps.nsubs.Load() == 0 {
 		return
 	}
+	// Once per batch of commands the publisher sent (they arrived
+	// together) is enough, and keeps a pipelining publisher's cost low.
+	last, _ := from.Ext(catchUpKey{}).(*int)
+	if last == nil {
+		last = new(int)
+		*last = -1
+		from.SetExt(catchUpKey{}, last)
+	}
+	if *last == from.flushes {
+		return
+	}
+	*last = from.flushes
 	runtime.Gosched()
 	var conns [catchUpLimit]*Client
 	n := 0

@@ -621,8 +621,8 @@ type Iter struct {
 
 // Iter returns an iterator whose first Next is element i (negative counts
 // from the tail); an out-of-range i gives an empty iterator.
-func (l *List) Iter(i int, reverse bool) *Iter {
-	it := &Iter{l: l, rev: reverse}
+func (l *List) Iter(i int, reverse bool) Iter {
+	it := Iter{l: l, rev: reverse}
 	i, ok := l.norm(i)
 	if !ok {
 		it.k = l.nn // exhausted

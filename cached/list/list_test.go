@@ -210,7 +210,7 @@ func TestIndexOutOfRange(t *testing.T) {
 		if l.Set(i, []byte("x")) {
 			t.Errorf("Set(%d) succeeded", i)
 		}
-		if _, ok := l.Iter(i, false).Next(); ok {
+		if it := l.Iter(i, false); func() bool { _, ok := it.Next(); return ok }() {
 			t.Errorf("Iter(%d) returned an element", i)
 		}
 	}
