@@ -42,7 +42,7 @@ func (s *Server) hllParams() []*Param {
 
 func (s *Server) hllCommands() []*Command {
 	st := s.hllState()
-	return []*Command{
+	cmds := []*Command{
 		{Name: "pfadd", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagFast, First: 1, Last: 1, Step: 1, KeySpecs: []string{"RW insert"},
 			Handler: func(c *Client, a [][]byte) { cmdPFAdd(c, a, st) },
 			Group:   "hyperloglog", Since: "2.8.9", Summary: "Adds the specified elements to the specified HyperLogLog.", Complexity: "O(1) to add every element."},
@@ -53,6 +53,7 @@ func (s *Server) hllCommands() []*Command {
 			Handler: func(c *Client, a [][]byte) { cmdPFMerge(c, a, st) },
 			Group:   "hyperloglog", Since: "2.8.9", Summary: "Merge N different HyperLogLogs into a single one.", Complexity: "O(N) to merge N HyperLogLogs, but with high constant times."},
 	}
+	return append(cmds, s.hllDebugCommands()...)
 }
 
 // hllLookup finds key's HLL value: nil when missing, false after
@@ -217,5 +218,97 @@ func cmdPFMerge(c *Client, args [][]byte, st *hllState) {
 	hll.Invalidate(e.Str)
 	c.db.Updated(e)
 	c.Notify(store.ClassString, "pfadd", key)
+	c.ReplyOK()
+}
+
+// PFDEBUG and PFSELFTEST, Redis's internal HyperLogLog commands (its Tcl
+// suite uses them to check encodings).
+
+func (s *Server) hllDebugCommands() []*Command {
+	st := s.hllState()
+	return []*Command{
+		{Name: "pfdebug", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagAdmin, First: 2, Last: 2, Step: 1, KeySpecs: []string{"RW access"},
+			Handler: func(c *Client, a [][]byte) { cmdPFDebug(c, a, st) },
+			Group:   "hyperloglog", Since: "2.8.9", Summary: "Internal commands for debugging HyperLogLog values", Complexity: "N/A"},
+		{Name: "pfselftest", Arity: 1, Flags: FlagAdmin,
+			Handler: func(c *Client, a [][]byte) { cmdPFSelfTest(c, st) },
+			Group:   "hyperloglog", Since: "2.8.9", Summary: "An internal command for testing HyperLogLog values", Complexity: "N/A"},
+	}
+}
+
+func cmdPFDebug(c *Client, args [][]byte, st *hllState) {
+	sub, key := args[1], args[2]
+	e := c.LookupWrite(key)
+	if e == nil {
+		c.ReplyError("ERR The specified key does not exist")
+		return
+	}
+	if e.Obj != nil {
+		c.ReplyError(ErrWrongType)
+		return
+	}
+	if !hll.Valid(e.Str) {
+		c.ReplyError(errNotHLL)
+		return
+	}
+	c.Unchanged()
+	toDense := func() bool {
+		if hll.IsDense(e.Str) {
+			return true
+		}
+		d, err := hll.ToDense(e.Str)
+		if err != nil {
+			c.ReplyError(errCorruptHLL)
+			return false
+		}
+		c.hllStore(e, d)
+		e.SetRaw()
+		c.db.Updated(e)
+		c.unchanged = false
+		return true
+	}
+	switch {
+	case cEqualFold(sub, "getreg"):
+		if !toDense() {
+			return
+		}
+		var regs [hll.Registers]uint8
+		_ = hll.Merge(&regs, e.Str)
+		c.ReplyArray(hll.Registers)
+		for _, v := range regs {
+			c.ReplyInt(int64(v))
+		}
+	case cEqualFold(sub, "decode"):
+		if hll.IsDense(e.Str) {
+			c.ReplyError("ERR HLL encoding is not sparse")
+			return
+		}
+		c.ReplyBulkString(hll.Decode(e.Str))
+	case cEqualFold(sub, "encoding"):
+		if hll.IsDense(e.Str) {
+			c.ReplySimple("dense")
+		} else {
+			c.ReplySimple("sparse")
+		}
+	case cEqualFold(sub, "todense"):
+		wasSparse := !hll.IsDense(e.Str)
+		if !toDense() {
+			return
+		}
+		if wasSparse {
+			c.ReplyInt(1)
+		} else {
+			c.ReplyInt(0)
+		}
+	default:
+		c.ReplyError("ERR Unknown PFDEBUG subcommand '" + string(sub) + "'")
+	}
+}
+
+func cmdPFSelfTest(c *Client, st *hllState) {
+	if err := hll.SelfTest(int(st.sparseMax.Load())); err != nil {
+		c.ReplyError("ERR " + err.Error())
+		return
+	}
 	c.ReplyOK()
 }

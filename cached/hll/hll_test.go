@@ -241,3 +241,21 @@ func FuzzCorrupt(f *testing.F) {
 		}
 	})
 }
+
+// Redis's PFSELFTEST passes (ten million elements: skipped with -short).
+func TestSelfTest(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ten million elements")
+	}
+	if err := SelfTest(DefaultSparseMaxBytes); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	b := New()
+	b, _ = SetRegister(b, 5, 3, DefaultSparseMaxBytes)
+	if got := Decode(b); got != "z:5 v:3,1 Z:16378" {
+		t.Fatalf("Decode = %q", got)
+	}
+}
