@@ -336,6 +336,9 @@ func (c *Client) processInput() bool {
 			}
 		}
 	}
+	for _, h := range c.srv.hooks.AfterBatch {
+		h(c)
+	}
 	c.publishState()
 	return c.flush() && !c.closeAfter
 }

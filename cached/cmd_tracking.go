@@ -23,8 +23,10 @@ import (
 // invalidation, as if they had changed). A change to a key (the
 // KeyModified hook) invalidates it for every client in its entry and
 // drops the entry. In BCAST mode nothing is remembered: a change to a key
-// under a client's prefix is sent to it, the keys changed by one command
-// grouped in one message per prefix.
+// under a client's prefix is sent to it once the batch of commands that
+// changed it has run (what one read of the connection brought: Redis
+// sends them from beforeSleep), the batch's keys grouped in one message
+// per prefix.
 //
 // An invalidation goes to the client as a RESP3 push ["invalidate",
 // [keys]], or to its REDIRECT client: as a push if that one speaks RESP3,
@@ -73,8 +75,9 @@ type tracker struct {
 	pendNil bool     // a flush invalidation is pending too
 }
 
-// changes are the changes a client's running command made that are sent
-// once it ends: BCAST keys by prefix, and whether it flushed.
+// changes are what a client's commands changed that is reported later:
+// BCAST keys by prefix (sent after the batch), and whether the running
+// command flushed (one null per command).
 type changes struct {
 	bcast   map[*bcastPrefix][]string
 	flushed bool
@@ -110,6 +113,7 @@ func (s *Server) setupTracking() {
 	s.hooks.KeyModified = append(s.hooks.KeyModified, t.keyModified)
 	s.hooks.Executed = append(s.hooks.Executed, t.executed)
 	s.hooks.AfterCommand = append(s.hooks.AfterCommand, t.afterCommand)
+	s.hooks.AfterBatch = append(s.hooks.AfterBatch, t.afterBatch)
 	s.hooks.ClientClosed = append(s.hooks.ClientClosed, t.clientClosed)
 	s.hooks.ClientReset = append(s.hooks.ClientReset, func(c *Client) { t.disable(c) })
 	s.hooks.ClientInfo = append(s.hooks.ClientInfo, func(c *Client, info *ClientInfo) {
@@ -634,8 +638,14 @@ func (t *trackingState) flushed(owner *Client) {
 // to it.
 func (t *trackingState) afterCommand(c *Client, cmd *Command) {
 	if t.nchanges.Load() != 0 {
-		if ch, _ := c.Ext(changesKey{}).(*changes); ch != nil && ch.pending {
-			t.sendChanges(c, ch)
+		// A flush is reported once per command (even when it flushes
+		// many databases).
+		if ch, _ := c.Ext(changesKey{}).(*changes); ch != nil && ch.flushed {
+			ch.flushed = false
+			if ch.bcast == nil {
+				ch.pending = false
+				t.nchanges.Add(-1)
+			}
 		}
 	}
 	if t.nclients.Load() == 0 {
@@ -661,8 +671,20 @@ func (t *trackingState) afterCommand(c *Client, cmd *Command) {
 	}
 }
 
-// sendChanges sends the BCAST invalidations of the keys c's command
-// changed, one message per prefix, and forgets them.
+// afterBatch sends the BCAST invalidations of the keys the commands of
+// c's batch changed, once they have all run (Redis sends them from
+// beforeSleep): one message per prefix, the keys of every command in it.
+func (t *trackingState) afterBatch(c *Client) {
+	if t.nchanges.Load() == 0 {
+		return
+	}
+	if ch, _ := c.Ext(changesKey{}).(*changes); ch != nil && ch.pending {
+		t.sendChanges(c, ch)
+	}
+}
+
+// sendChanges sends the BCAST invalidations of the keys c changed, one
+// message per prefix, and forgets them.
 func (t *trackingState) sendChanges(c *Client, ch *changes) {
 	if ch.bcast != nil {
 		// Prefixes in order, as Redis walks its prefix table.

@@ -112,6 +112,16 @@ func TestTrackingAgainstRedis(t *testing.T) {
 		return s.r.do("CLIENT", "TRACKING", "off") + s.r.do("CLIENT", "TRACKING", "on", "BCAST", "REDIRECT", s.redirID, "PREFIX", "user:", "PREFIX", "item:") +
 			s.other.do("MSET", "user:1", "a", "item:9", "b", "other", "c") + s.redir.read() + s.redir.read()
 	})
+	// BCAST on the connection itself, pipelined: the keys of the whole
+	// batch in one message per prefix, after the batch's replies.
+	both(func(s *side) string {
+		out := s.r.do("CLIENT", "TRACKING", "off") + s.r.do("HELLO", "3")[:0] + s.r.do("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "k", "PREFIX", "j")
+		s.r.send([]byte("SET k9 1\r\nMSET k7 1 j8 2 other 3\r\nPING\r\n"))
+		for range 5 { // three replies, then j's message and k's
+			out += s.r.read()
+		}
+		return out + s.r.do("CLIENT", "TRACKING", "off") + s.r.do("HELLO", "2")[:0]
+	})
 	// RESP3 on the tracking connection itself.
 	both(func(s *side) string {
 		return s.r.do("CLIENT", "TRACKING", "off") + s.r.do("HELLO", "3")[:0] + s.r.do("CLIENT", "TRACKING", "on") +

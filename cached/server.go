@@ -66,6 +66,10 @@ type Hooks struct {
 	// released its locks: client tracking sends the client the
 	// invalidations its own command caused there, after its reply.
 	AfterCommand []func(c *Client, cmd *Command)
+	// AfterBatch runs once every command of a batch (what one read of the
+	// connection brought) has run, before the replies are written:
+	// Redis's beforeSleep, where BCAST tracking invalidations go out.
+	AfterBatch []func(c *Client)
 	// ClientClosed is called when a connection ends, to drop its
 	// subscriptions, tracking and blocked state.
 	ClientClosed []func(c *Client)
