@@ -3,6 +3,7 @@ package cached
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -46,7 +47,7 @@ type trackingState struct {
 	maxKeys  atomic.Int64 // tracking-table-max-keys (0: no limit)
 
 	mu       sync.Mutex
-	table    map[string]map[int64]struct{} // key -> IDs of clients that may cache it
+	table    map[string][]int64 // key -> IDs of clients that may cache it (usually one or a few)
 	items    int                           // IDs in table
 	byID     map[int64]*tracker            // clients with tracking on
 	prefixes map[string]*bcastPrefix       // BCAST prefix -> clients
@@ -103,7 +104,7 @@ func (s *Server) trackingClients() int64 {
 func (s *Server) setupTracking() {
 	t := &trackingState{
 		srv:      s,
-		table:    map[string]map[int64]struct{}{},
+		table:    map[string][]int64{},
 		byID:     map[int64]*tracker{},
 		prefixes: map[string]*bcastPrefix{},
 		redirBy:  map[*Client][]*tracker{},
@@ -370,7 +371,7 @@ func (t *trackingState) disable(c *Client) {
 	delete(t.byID, c.id)
 	if t.nclients.Add(-1) == 0 {
 		// Nobody tracks: whatever the table holds can never be sent.
-		t.table = map[string]map[int64]struct{}{}
+		t.table = map[string][]int64{}
 		t.items = 0
 	}
 }
@@ -496,13 +497,9 @@ func (t *trackingState) executed(c *Client, cmd *Command, args [][]byte) {
 	}
 	t.mu.Lock()
 	for _, i := range pos {
-		ids := t.table[string(args[i])]
-		if ids == nil {
-			ids = map[int64]struct{}{}
-			t.table[string(args[i])] = ids
-		}
-		if _, ok := ids[c.id]; !ok {
-			ids[c.id] = struct{}{}
+		ids, ok := t.table[string(args[i])]
+		if !ok || !slices.Contains(ids, c.id) {
+			t.table[string(args[i])] = append(ids, c.id)
 			t.items++
 		}
 	}
@@ -594,7 +591,7 @@ func (t *trackingState) invalidateKey(owner *Client, key string) {
 	}
 	delete(t.table, key)
 	t.items -= len(ids)
-	for id := range ids {
+	for _, id := range ids {
 		tr := t.byID[id]
 		if tr == nil || tr.bcast {
 			continue
@@ -629,7 +626,7 @@ func (t *trackingState) flushed(owner *Client) {
 		}
 		t.send(nil, tr, nil, true)
 	}
-	t.table = map[string]map[int64]struct{}{}
+	t.table = map[string][]int64{}
 	t.items = 0
 }
 
