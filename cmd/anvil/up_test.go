@@ -218,3 +218,76 @@ func TestUsageErrors(t *testing.T) {
 		t.Fatalf("unknown daemon: %d %q", code, errb.String())
 	}
 }
+
+// The real stack: every registered daemon starts in one process, answers on
+// the endpoints printed, and stops on SIGINT without leaving a goroutine.
+func TestUpRealDaemonsNoLeak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts every daemon")
+	}
+	before := runtime.NumGoroutine()
+	a, out, errb, sigs := testApp(daemons()...)
+	exited := make(chan int, 1)
+	go func() {
+		exited <- a.run([]string{"up", "--random-ports", "--data-dir", t.TempDir(), "--log-level", "warn"})
+	}()
+	waitFor(t, out, regexp.MustCompile(`daemons ready`), exited)
+	text := out.String()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for _, def := range daemons() {
+		name := def.DaemonName()
+		m := regexp.MustCompile(name + `\s+admin\s+(http://\S+)`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("no admin endpoint for %s in:\n%s", name, text)
+		}
+		if code, body, err := get(client, m[1]+"/readyz?verbose"); err != nil || code != 200 {
+			t.Fatalf("%s /readyz after anvil up printed its endpoints: %d %q %v", name, code, body, err)
+		}
+	}
+	// The app-facing endpoints answer their protocols.
+	if m := regexp.MustCompile(`export REDIS_URL=redis://(\S+)`).FindStringSubmatch(text); m == nil {
+		t.Fatalf("no REDIS_URL in:\n%s", text)
+	} else if reply := redisPing(t, m[1]); reply != "+PONG\r\n" {
+		t.Fatalf("PING to cached: %q", reply)
+	}
+	if m := regexp.MustCompile(`export KVD_ADDR=(\S+)`).FindStringSubmatch(text); m == nil {
+		t.Fatalf("no KVD_ADDR in:\n%s", text)
+	} else if code, _, err := get(client, "http://"+m[1]+"/v1/kv/missing"); err != nil || code != 404 {
+		t.Fatalf("GET of a missing key from kvd: %d %v", code, err)
+	}
+
+	sigs <- syscall.SIGINT
+	select {
+	case code := <-exited:
+		if code != 0 {
+			t.Fatalf("exit %d after SIGINT, want 0; stderr:\n%s", code, errb.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("anvil up did not stop after SIGINT")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			var stacks bytes.Buffer
+			_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+			t.Fatalf("goroutines: %d before, %d after anvil up stopped:\n%s", before, runtime.NumGoroutine(), stacks.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func redisPing(t *testing.T, addr string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	n, _ := c.Read(buf)
+	return string(buf[:n])
+}
