@@ -2,8 +2,8 @@ package daemon
 
 import (
 	"context"
-	"strings"
 	"log/slog"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
