@@ -64,6 +64,7 @@ type poolEntry struct {
 	score uint64 // higher is evicted first
 	sh    *Shard
 	e     *Entry // identifies the candidate (entries are never reused)
+	idx   uint32 // e's index in sh.entries when it was sampled
 }
 
 // evictor holds the maxmemory settings and Redis's eviction pool: the best
@@ -238,10 +239,10 @@ func (ks *Keyspace) populate(p Policy, now int64) bool {
 			if lru && !p.volatile() {
 				// All-keys LRU reads only the dense atimes: the entry
 				// itself is touched only if it is evicted.
-				ev.offer(ks.score(p, nil, sh.atimes[j], now), sh, e)
+				ev.offer(ks.score(p, nil, sh.atimes[j], now), sh, e, uint32(j))
 				continue
 			}
-			ev.offer(ks.score(p, e, sh.atimes[e.idx], now), sh, e)
+			ev.offer(ks.score(p, e, sh.atimes[e.idx], now), sh, e, e.idx)
 		}
 		sh.mu.Unlock()
 	}
@@ -249,7 +250,7 @@ func (ks *Keyspace) populate(p Policy, now int64) bool {
 }
 
 // offer inserts a candidate into the pool, kept sorted by ascending score.
-func (ev *evictor) offer(score uint64, sh *Shard, e *Entry) {
+func (ev *evictor) offer(score uint64, sh *Shard, e *Entry, idx uint32) {
 	pool := ev.pool
 	for i := range pool {
 		if pool[i].e == e {
@@ -265,12 +266,12 @@ func (ev *evictor) offer(score uint64, sh *Shard, e *Entry) {
 			return // worse than everything we hold
 		}
 		copy(pool[:k-1], pool[1:k]) // drop the worst candidate
-		pool[k-1] = poolEntry{score, sh, e}
+		pool[k-1] = poolEntry{score, sh, e, idx}
 		return
 	}
 	pool = append(pool, poolEntry{})
 	copy(pool[k+1:], pool[k:])
-	pool[k] = poolEntry{score, sh, e}
+	pool[k] = poolEntry{score, sh, e, idx}
 	ev.pool = pool
 }
 
@@ -285,9 +286,12 @@ func (ks *Keyspace) evictFromPool(p Policy, now int64) bool {
 		ev.pool = ev.pool[:len(ev.pool)-1]
 		sh, e := c.sh, c.e
 		sh.mu.Lock()
-		// Still there? An entry is never reused, so finding it at its
-		// index proves it is live in this shard (no hashing needed).
-		if int(e.idx) >= len(sh.entries) || sh.entries[e.idx] != e || (p.volatile() && e.expire == 0) {
+		// Still there? An entry is never reused, so finding it where it
+		// was sampled proves it is live in this shard (no hashing needed).
+		// Nothing of e is read before that: SWAPDB may have moved it to
+		// another database's shard, whose lock guards it now. A candidate
+		// that moved within the shard (a delete moved it down) is dropped.
+		if int(c.idx) >= len(sh.entries) || sh.entries[c.idx] != e || (p.volatile() && e.expire == 0) {
 			sh.mu.Unlock()
 			continue // gone, or no longer a candidate
 		}

@@ -302,3 +302,61 @@ func TestAllocSize(t *testing.T) {
 		}
 	}
 }
+
+// The eviction pool keeps candidates across calls; SWAPDB moves entries
+// into another database's shards, whose lock then guards them. Checking a
+// stale candidate must not read the entry's fields under the old shard's
+// lock while a command changes them under the new one (the race detector
+// reported it from TestConcurrentMix: evictFromPool vs remove). Without
+// -race this only checks that eviction keeps working across swaps.
+func TestEvictPoolAcrossSwapDB(t *testing.T) {
+	ks := New(Config{Databases: 2, Shards: 1}, nil)
+	ks.SetPolicy(AllKeysLRU)
+	db0, db1 := ks.DB(0), ks.DB(1)
+	const keys = 8 // few keys: a pooled entry is often the one a delete moves
+	for i := range keys {
+		set(db0, fmt.Sprintf("k%d", i), "value", int64(1000+i), 0)
+		set(db1, fmt.Sprintf("k%d", i), "value", int64(1000+i), 0)
+	}
+	ks.SetMaxMemory(ks.UsedMemory())
+	deadline := time.Now().Add(300 * time.Millisecond)
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { // a writer of database 1: every delete moves an entry's index
+		defer wg.Done()
+		for i := 0; time.Now().Before(deadline); i++ {
+			k := fmt.Sprintf("k%d", i%keys)
+			func() {
+				defer lockKey(db1, k)()
+				if !db1.Delete([]byte(k), 5000) {
+					db1.Set([]byte(k), []byte("value"), 5000, SetOptions{})
+				}
+			}()
+		}
+	}()
+	go func() { // a writer of database 0 that evicts: the pool's candidates
+		defer wg.Done()
+		for i := 0; time.Now().Before(deadline); i++ {
+			set(db0, fmt.Sprintf("n%d", i%(2*keys)), "value", 5000, 0)
+			if !ks.Evict(5000) {
+				t.Error("eviction failed")
+				return
+			}
+		}
+	}()
+	go func() { // SWAPDB now and then
+		defer wg.Done()
+		for time.Now().Before(deadline) {
+			var ls LockSet
+			ls.AddAll(ks)
+			ls.Lock()
+			db0.Swap(db1)
+			ls.Unlock()
+			runtime.Gosched()
+		}
+	}()
+	wg.Wait()
+	if !ks.Evict(5000) || ks.UsedMemory() > ks.MaxMemory() {
+		t.Fatalf("used %d > max %d", ks.UsedMemory(), ks.MaxMemory())
+	}
+}
