@@ -35,18 +35,18 @@ type Client struct {
 	scratch []byte       // for handlers that build a reply before its length is known
 	keysBuf []string     // for KEYS and SCAN
 
-	proto   resp.Proto
-	db      *store.DB
-	authed  bool
-	now     int64         // Unix ms of the batch of commands being run (Redis's mstime)
-	tick    time.Duration // monotonic time when the current command started
-	cmd     *Command
-	failed  bool // the current command replied with an error
-	keyPos  []int
-	ls      store.LockSet
-	inExec  bool // running EXEC's commands: every needed shard is locked
-	multi   *multiState
-	watch   store.Watch
+	proto  resp.Proto
+	db     *store.DB
+	authed bool
+	now    int64         // Unix ms of the batch of commands being run (Redis's mstime)
+	tick   time.Duration // monotonic time when the current command started
+	cmd    *Command
+	failed bool // the current command replied with an error
+	keyPos []int
+	ls     store.LockSet
+	inExec bool // running EXEC's commands: every needed shard is locked
+	multi  *multiState
+	watch  store.Watch
 
 	noEvict, noTouch bool
 	closeAfter       bool // QUIT, protocol error, CLIENT KILL of itself
@@ -82,7 +82,7 @@ type Client struct {
 	blockActive   *blockReq // the registered wait while its command re-runs
 	blockDeadline time.Time
 	blockedNow    atomic.Bool
-	monitoring    atomic.Bool // MONITOR (monitor.go)
+	monitoring    atomic.Bool  // MONITOR (monitor.go)
 	unblock       atomic.Int32 // a CLIENT UNBLOCK request (unblockTimeout, unblockError)
 
 	// unchanged: the running write command changed nothing (Unchanged).

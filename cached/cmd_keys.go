@@ -129,7 +129,6 @@ func renameGeneric(c *Client, args [][]byte, nx bool) {
 	}
 }
 
-
 // lockMove locks the key in the current database and in the target one
 // (when the target parses; the handler reports a bad one).
 func lockMove(c *Client, args [][]byte, ls *store.LockSet) {

@@ -47,11 +47,11 @@ type trackingState struct {
 	maxKeys  atomic.Int64 // tracking-table-max-keys (0: no limit)
 
 	mu       sync.Mutex
-	table    map[string][]int64 // key -> IDs of clients that may cache it (usually one or a few)
-	items    int                           // IDs in table
-	byID     map[int64]*tracker            // clients with tracking on
-	prefixes map[string]*bcastPrefix       // BCAST prefix -> clients
-	redirBy  map[*Client][]*tracker        // redirect target -> clients redirecting to it
+	table    map[string][]int64      // key -> IDs of clients that may cache it (usually one or a few)
+	items    int                     // IDs in table
+	byID     map[int64]*tracker      // clients with tracking on
+	prefixes map[string]*bcastPrefix // BCAST prefix -> clients
+	redirBy  map[*Client][]*tracker  // redirect target -> clients redirecting to it
 }
 
 // bcastPrefix is one BCAST prefix and the clients that registered it.

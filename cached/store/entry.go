@@ -63,15 +63,15 @@ type Entry struct {
 	// Obj is the value of any other type.
 	Obj Object
 
-	expire int64  // Unix ms, 0 without a TTL
-	ctime  int64  // creation, Unix ms (FIFO policies)
+	expire int64 // Unix ms, 0 without a TTL
+	ctime  int64 // creation, Unix ms (FIFO policies)
 	// The LRU clock lives in the shard's atimes, beside the entry's
 	// place in entries: eviction samples it without touching the entry.
-	idx    uint32 // position in the shard's entry slice
-	vidx   uint32 // position in the volatile slice, when expire != 0
-	lfu    uint32 // LFU: last decrement time in minutes << 8 | log counter
-	mem    int32  // bytes accounted for this entry
-	flags  uint8
+	idx   uint32 // position in the shard's entry slice
+	vidx  uint32 // position in the volatile slice, when expire != 0
+	lfu   uint32 // LFU: last decrement time in minutes << 8 | log counter
+	mem   int32  // bytes accounted for this entry
+	flags uint8
 }
 
 const (
