@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/anvilstack/anvil/pkg/resp"
 )
 
 // Blocking commands (BLPOP, BZPOPMIN, ...) are built on two calls:
@@ -25,9 +27,11 @@ import (
 // null array for BLPOP).
 //
 // Waiters register before the handler's locks are released, so a push
-// that follows can never be missed. Known limit: a client that
-// disconnects while blocked is noticed only when it wakes (by data, its
-// timeout, CLIENT KILL or shutdown).
+// that follows can never be missed. While a client waits, its connection
+// is still read (closeWatch): a close ends the wait at once, as Redis
+// frees a blocked client when its read handler sees the close, so a dead
+// connection never takes a pushed value; input that arrives meanwhile is
+// kept, unprocessed, and runs after the blocking command.
 
 type waitKey struct {
 	db  int
@@ -302,10 +306,12 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 		s.blockedClients.Add(-1)
 	}()
 	c.unblock.Store(unblockNone) // a stale CLIENT UNBLOCK aimed at an earlier wait
-	// Replies so far (earlier pipelined commands) go out before we wait.
-	c.flush()
 	s.blockedClients.Add(1)
 	c.blockedNow.Store(true)
+	// Replies so far (earlier pipelined commands) go out before we wait.
+	c.flush()
+	w := c.watchClose()
+	defer w.stop(c)
 	var timeout <-chan time.Time
 	if !req.deadline.IsZero() {
 		timer := time.NewTimer(time.Until(req.deadline))
@@ -328,7 +334,7 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 			c.ReplyError("UNBLOCKED client unblocked via CLIENT UNBLOCK")
 			return
 		}
-		if c.killed.Load() || s.closing.Load() {
+		if c.killed.Load() || s.closing.Load() || w.closed.Load() {
 			c.closeAfter = true
 			return
 		}
@@ -347,6 +353,76 @@ func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 			b.mu.Unlock()
 		}
 	}
+}
+
+// closeWatch reads a blocked client's connection while its goroutine
+// waits, to notice a close; what it reads is kept for after the wait.
+type closeWatch struct {
+	closed   atomic.Bool // the peer closed, the read failed or the input outgrew the limit
+	stopping atomic.Bool
+	done     chan struct{}
+	in       []byte // input read during the wait (owned by the watcher until done)
+}
+
+// watchClose starts reading the connection for the duration of a wait.
+func (c *Client) watchClose() *closeWatch {
+	w := &closeWatch{done: make(chan struct{})}
+	if c.rawConn() == nil { // not a socket (tests' pipes): nothing to watch
+		close(w.done)
+		return w
+	}
+	_ = c.conn.SetReadDeadline(time.Time{}) // the idle-buffer deadline must not end the watch
+	if c.killed.Load() {
+		_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+	} else if c.srv.closing.Load() {
+		_ = c.conn.SetReadDeadline(time.Now().Add(shutdownReadGrace))
+	}
+	limit := int(c.srv.queryBufferLimit.Load()) - c.p.Buffered()
+	go func() {
+		defer close(w.done)
+		buf := make([]byte, 4<<10)
+		for {
+			n, err := c.conn.Read(buf)
+			if n > 0 {
+				w.in = append(w.in, buf[:n]...)
+				c.lastUsed.Store(time.Now().UnixMilli())
+				c.srv.stats.netInput.Add(int64(n))
+				if len(w.in) > limit {
+					err = resp.ErrQueryBufferLimit
+				}
+			}
+			if err != nil {
+				if w.stopping.Load() && isTimeout(err) {
+					return
+				}
+				w.closed.Store(true)
+				c.Wake()
+				return
+			}
+		}
+	}()
+	return w
+}
+
+// stop ends the watch after the wait and hands what it read to the
+// parser, behind the input not yet processed.
+func (w *closeWatch) stop(c *Client) {
+	if w.stopping.CompareAndSwap(false, true) {
+		_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+	}
+	<-w.done
+	if w.closed.Load() {
+		c.closeAfter = true
+		return
+	}
+	// Restore the read deadline a kill or the shutdown may have set.
+	_ = c.conn.SetReadDeadline(time.Time{})
+	if c.killed.Load() {
+		_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+	} else if c.srv.closing.Load() {
+		_ = c.conn.SetReadDeadline(time.Now().Add(shutdownReadGrace))
+	}
+	c.heldInput = w.in
 }
 
 // CLIENT UNBLOCK's requests, set on the target by another client.

@@ -85,6 +85,10 @@ type Client struct {
 	monitoring    atomic.Bool  // MONITOR (monitor.go)
 	unblock       atomic.Int32 // a CLIENT UNBLOCK request (unblockTimeout, unblockError)
 
+	// heldInput is what the connection sent while the client was blocked
+	// (blocking.go), fed to the parser once the command is done.
+	heldInput []byte
+
 	// unchanged: the running write command changed nothing (Unchanged).
 	unchanged bool
 
@@ -329,6 +333,15 @@ func (c *Client) processInput() bool {
 		c.execute(args)
 		if c.closeAfter {
 			break
+		}
+		if c.heldInput != nil {
+			in := c.heldInput
+			c.heldInput = nil
+			if err := c.p.Feed(in); err != nil {
+				c.srv.log.Warn("closing client that reached max query buffer length", "client_id", c.id, "addr", c.conn.RemoteAddr().String(), "limit", c.p.MaxQueryBuffer)
+				c.flush()
+				return false
+			}
 		}
 		if len(c.out) >= outFlushAt {
 			if !c.flush() {
