@@ -18,3 +18,27 @@ func TestCommandAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per encode+decode, want 0", n)
 	}
 }
+
+// Building a batch entry in a reused Batch and iterating it allocate nothing.
+func TestBatchAllocs(t *testing.T) {
+	c := Command{Op: OpPut, Stamp: 1, Key: []byte("user/42"), Value: make([]byte, 256)}
+	var b Batch
+	if n := testing.AllocsPerRun(1000, func() {
+		b.Reset()
+		for range 8 {
+			b.Add(&c)
+		}
+		var d Command
+		if err := Decode(b.Bytes(), &d); err != nil {
+			t.Fatal(err)
+		}
+		r := BatchReader{Body: d.Value}
+		for r.Next(&d) {
+		}
+		if r.Count() != 8 || r.Err() != nil {
+			t.Fatal(r.Count(), r.Err())
+		}
+	}); n != 0 {
+		t.Fatalf("%v allocations per batch, want 0", n)
+	}
+}

@@ -9,6 +9,11 @@
 // the same log index. Leaders propose Tick entries to move time forward when
 // something is due to expire.
 //
+// Several commands may travel in one entry (OpBatch, built with Batch): a
+// busy shard leader proposes the writes that gathered during the previous
+// Raft round together; they apply in order, each with its own revision
+// and result, as if they were consecutive entries.
+//
 // The applied index is written in the same batch as the data it covers, so
 // a restart neither loses nor applies an entry twice: entries at or below
 // the stored applied index are skipped when raft replays its log.
@@ -27,6 +32,9 @@ const (
 	OpPut    Op = 1 // write Value (with TTL, optionally only at revision Prev)
 	OpDelete Op = 2 // delete (optionally only at revision Prev)
 	OpTick   Op = 3 // advance time and expire due keys
+	// OpBatch carries several commands in one log entry (Value holds
+	// them); they apply in order, each with its own revision and result.
+	OpBatch Op = 4
 )
 
 const cmdVersion = 1
@@ -36,6 +44,11 @@ const cmdVersion = 1
 const (
 	MaxKeyLen   = 1024
 	MaxValueLen = 1 << 20
+	// MaxBatchLen bounds the encoded commands of one batch entry; a
+	// batch holds at least one command whatever its size.
+	MaxBatchLen = 4 << 20
+	// MaxBatchCount bounds the commands of one batch entry.
+	MaxBatchCount = 4096
 )
 
 // Command is one replicated operation.
@@ -78,7 +91,7 @@ func Decode(b []byte, c *Command) error {
 		return ErrBadCommand
 	}
 	c.Op = Op(b[1])
-	if c.Op < OpPut || c.Op > OpTick {
+	if c.Op < OpPut || c.Op > OpBatch {
 		return ErrBadCommand
 	}
 	c.Stamp = int64(binary.BigEndian.Uint64(b[2:]))
@@ -107,6 +120,16 @@ func Decode(b []byte, c *Command) error {
 	}
 	b = b[n:]
 	c.Key, c.Value = b[:kl:kl], b[kl:]
+	if c.Op == OpBatch {
+		if c.HasPrev || c.TTL != 0 || kl != 0 || len(c.Value) > MaxBatchLen+MaxValueLen+MaxKeyLen+64 {
+			return ErrBadCommand
+		}
+		r := BatchReader{Body: c.Value}
+		var sub Command
+		for r.Next(&sub) {
+		}
+		return r.Err()
+	}
 	if len(c.Value) > MaxValueLen {
 		return ErrBadCommand
 	}
@@ -115,3 +138,88 @@ func Decode(b []byte, c *Command) error {
 	}
 	return nil
 }
+
+// Batch builds the encoding of an OpBatch entry: Begin, Add each command,
+// then Bytes. The zero value is ready; Reset reuses the buffer.
+//
+//	header (as any command: version op=4 stamp flags=0 ttl=0 keylen=0)
+//	then per command: length(uvarint) encoding
+type Batch struct {
+	buf   []byte
+	n     int
+	start int
+}
+
+// Reset empties the batch, keeping its buffer.
+func (b *Batch) Reset() { b.buf, b.n = b.buf[:0], 0 }
+
+// Add appends c, which must not itself be a batch.
+func (b *Batch) Add(c *Command) {
+	if len(b.buf) == 0 {
+		b.buf = (Command{Op: OpBatch, Stamp: c.Stamp}).Append(b.buf)
+	}
+	// Reserve a 3-byte length (commands are below 2 MiB), encode, then
+	// write the length in place as a padded uvarint.
+	at := len(b.buf)
+	b.buf = append(b.buf, 0, 0, 0)
+	b.buf = c.Append(b.buf)
+	n := len(b.buf) - at - 3
+	if n >= 1<<21 {
+		panic("fsm: command too large for a batch") // valid commands are below 1.1 MiB
+	}
+	b.buf[at] = byte(n) | 0x80
+	b.buf[at+1] = byte(n>>7) | 0x80
+	b.buf[at+2] = byte(n >> 14)
+	b.n++
+}
+
+// Len is the number of commands added.
+func (b *Batch) Len() int { return b.n }
+
+// Size is the encoded size so far.
+func (b *Batch) Size() int { return len(b.buf) }
+
+// Bytes is the encoded entry (valid until the next Add or Reset).
+func (b *Batch) Bytes() []byte { return b.buf }
+
+// BatchReader reads the commands of an OpBatch command's Value in order:
+//
+//	r := BatchReader{Body: c.Value}
+//	for r.Next(&sub) { ... }
+//	if r.Err() != nil { ... }
+//
+// Commands' Key and Value alias the body. A nested batch is malformed.
+type BatchReader struct {
+	Body []byte
+	n    int
+	err  error
+}
+
+// Next decodes the next command into c; it reports false at the end of
+// the body or at a malformed command (see Err).
+func (r *BatchReader) Next(c *Command) bool {
+	if r.err != nil || len(r.Body) == 0 {
+		if r.err == nil && r.n == 0 {
+			r.err = ErrBadCommand // an empty batch
+		}
+		return false
+	}
+	n, k := binary.Uvarint(r.Body)
+	if k <= 0 || n < 2 || n > uint64(len(r.Body)-k) || r.n == MaxBatchCount || Op(r.Body[k+1]) == OpBatch {
+		r.err = ErrBadCommand
+		return false
+	}
+	if err := Decode(r.Body[k:k+int(n)], c); err != nil {
+		r.err = err
+		return false
+	}
+	r.Body = r.Body[k+int(n):]
+	r.n++
+	return true
+}
+
+// Err is the error that stopped Next, if any.
+func (r *BatchReader) Err() error { return r.err }
+
+// Count is the number of commands read so far.
+func (r *BatchReader) Count() int { return r.n }

@@ -63,7 +63,7 @@ type FSM struct {
 	rev   uint64
 	batch *pebblestore.Batch
 	buf   []byte
-	over  map[string]record // writes of the batch being applied
+	over  map[string]record // writes of the batch being applied (no values)
 
 	applied atomic.Uint64
 	now     atomic.Int64 // state machine time, Unix ms
@@ -203,7 +203,9 @@ func (f *FSM) Apply(l *raft.Log) any {
 
 // ApplyBatch implements raft.BatchingFSM: the whole batch, with the applied
 // index, is one pebble batch (not synced: the Raft log is, and a crash
-// replays from the last applied index that reached the disk).
+// replays from the last applied index that reached the disk). The response
+// to a command entry is a *Result; to an OpBatch entry, a []Result with
+// one element per command, in order.
 func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	out := make([]any, len(logs))
 	applied := f.applied.Load()
@@ -221,12 +223,28 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 			out[i] = &Result{Err: err}
 			continue
 		}
+		if cmd.Op == OpBatch {
+			// Decode validated the whole batch.
+			results := make([]Result, 0, 8)
+			r := BatchReader{Body: cmd.Value}
+			var sub Command
+			for r.Next(&sub) {
+				res, err := f.apply(&sub)
+				if err != nil {
+					// A storage read failed: the replica cannot continue safely.
+					panic(fmt.Sprintf("kvd fsm shard %d index %d: %v", f.shard, l.Index, err))
+				}
+				results = append(results, res)
+			}
+			out[i] = results
+			continue
+		}
 		res, err := f.apply(&cmd)
 		if err != nil {
 			// A storage read failed: the replica cannot continue safely.
 			panic(fmt.Sprintf("kvd fsm shard %d index %d: %v", f.shard, l.Index, err))
 		}
-		out[i] = res
+		out[i] = &res
 	}
 	if last == applied {
 		return out
@@ -244,7 +262,7 @@ func (f *FSM) ApplyBatch(logs []*raft.Log) []any {
 	return out
 }
 
-func (f *FSM) apply(c *Command) (*Result, error) {
+func (f *FSM) apply(c *Command) (Result, error) {
 	now := f.now.Load()
 	if c.Stamp > now {
 		now = c.Stamp
@@ -252,7 +270,7 @@ func (f *FSM) apply(c *Command) (*Result, error) {
 	}
 	switch c.Op {
 	case OpTick:
-		return &Result{}, f.expire(now)
+		return Result{}, f.expire(now)
 	case OpPut:
 		// A blind write needs nothing of the old record: a TTL index
 		// entry it leaves behind is dropped by the Tick that finds the
@@ -261,10 +279,10 @@ func (f *FSM) apply(c *Command) (*Result, error) {
 		if c.HasPrev {
 			cur, err := f.lookup(c.Key)
 			if err != nil {
-				return nil, err
+				return Result{}, err
 			}
 			if cr := currentRev(cur, now); cr != c.Prev {
-				return &Result{Failed: true, Current: cr}, nil
+				return Result{Failed: true, Current: cr}, nil
 			}
 		}
 		f.rev++
@@ -277,27 +295,28 @@ func (f *FSM) apply(c *Command) (*Result, error) {
 		}
 		f.buf = appendRecord(f.buf[:0], f.rev, expiry, c.Value)
 		f.batch.Set(f.dataKey(c.Key), f.buf)
-		f.over[string(c.Key)] = record{rev: f.rev, expiry: expiry, value: append([]byte(nil), c.Value...)}
-		return &Result{Revision: f.rev}, nil
+		// Later commands of the batch need only the revision and expiry.
+		f.over[string(c.Key)] = record{rev: f.rev, expiry: expiry}
+		return Result{Revision: f.rev}, nil
 	case OpDelete:
 		cur, err := f.lookup(c.Key)
 		if err != nil {
-			return nil, err
+			return Result{}, err
 		}
 		cr := currentRev(cur, now)
 		if c.HasPrev && cr != c.Prev {
-			return &Result{Failed: true, Current: cr}, nil
+			return Result{Failed: true, Current: cr}, nil
 		}
 		if !cur.absent {
 			f.remove(c.Key, cur)
 		}
 		if cr == 0 {
-			return &Result{}, nil
+			return Result{}, nil
 		}
 		f.rev++
-		return &Result{Revision: f.rev, Deleted: true}, nil
+		return Result{Revision: f.rev, Deleted: true}, nil
 	}
-	return &Result{Err: ErrBadCommand}, nil
+	return Result{Err: ErrBadCommand}, nil
 }
 
 // currentRev is the revision a compare-and-set compares with: 0 when the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/hashicorp/raft"
@@ -92,6 +93,102 @@ func TestRevisionsAndCAS(t *testing.T) {
 	res := h.apply(put("c", "1", 20), put("c", "2", 20), Command{Op: OpPut, Key: []byte("c"), Value: []byte("3"), HasPrev: true, Prev: 8})
 	if res[0].Revision != 7 || res[1].Revision != 8 || res[2].Revision != 9 {
 		t.Fatalf("writes in one batch: %+v %+v %+v", res[0], res[1], res[2])
+	}
+}
+
+// A batch entry applies its commands in order, each with its own revision
+// and result, later ones seeing earlier ones (CAS, delete), exactly as the
+// same commands in separate entries would; replicas agree.
+func TestBatchEntry(t *testing.T) {
+	cmds := []Command{
+		put("x", "1", 30),
+		{Op: OpPut, Stamp: 30, Key: []byte("x"), Value: []byte("2"), HasPrev: true, Prev: 1},
+		{Op: OpPut, Stamp: 30, Key: []byte("x"), Value: []byte("stale"), HasPrev: true, Prev: 1},
+		{Op: OpPut, Stamp: 31, Key: []byte("y"), Value: []byte("t"), TTL: 1000},
+		{Op: OpDelete, Stamp: 31, Key: []byte("x"), HasPrev: true, Prev: 2},
+		{Op: OpDelete, Stamp: 31, Key: []byte("x")},
+		{Op: OpPut, Stamp: 32, Key: []byte("z"), Value: bytes.Repeat([]byte("v"), 300), HasPrev: true, Prev: 0},
+		{Op: OpTick, Stamp: 33},
+	}
+	want := []Result{{Revision: 1}, {Revision: 2}, {Failed: true, Current: 2}, {Revision: 3}, {Revision: 4, Deleted: true}, {}, {Revision: 5}, {}}
+	var b Batch
+	for i := range cmds {
+		b.Add(&cmds[i])
+	}
+	if b.Len() != len(cmds) {
+		t.Fatalf("Len %d", b.Len())
+	}
+	batched := newHarness(t, t.TempDir())
+	batched.index++
+	out := batched.f.ApplyBatch([]*raft.Log{{Index: batched.index, Type: raft.LogCommand, Data: b.Bytes()}})
+	got, ok := out[0].([]Result)
+	if !ok || len(got) != len(want) {
+		t.Fatalf("batch result %#v", out[0])
+	}
+	single := newHarness(t, t.TempDir())
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("command %d: %+v, want %+v", i, got[i], want[i])
+		}
+		if r := single.apply(cmds[i])[0]; *r != want[i] {
+			t.Errorf("command %d alone: %+v, want %+v", i, *r, want[i])
+		}
+	}
+	for _, h := range []*harness{batched, single} {
+		if _, _, ok := h.get("x"); ok {
+			t.Fatal("x survived its delete")
+		}
+		if v, rev, ok := h.get("z"); !ok || len(v) != 300 || rev != 5 {
+			t.Fatalf("z = %d bytes @%d %v", len(v), rev, ok)
+		}
+		if exp, ok := h.f.NextExpiry(); !ok || exp != 1031 {
+			t.Fatalf("y's expiry %d %v", exp, ok)
+		}
+		if h.f.Revision() != 5 || h.f.Now() != 33 {
+			t.Fatalf("revision %d, time %d", h.f.Revision(), h.f.Now())
+		}
+	}
+	if batched.f.Applied() != 1 {
+		t.Fatalf("applied index %d", batched.f.Applied())
+	}
+	b.Reset()
+	if b.Len() != 0 || b.Size() != 0 {
+		t.Fatal("Reset kept commands")
+	}
+}
+
+// Malformed batches are refused whole: nothing of them applies.
+func TestBatchMalformed(t *testing.T) {
+	var inner Batch
+	inner.Add(&Command{Op: OpPut, Key: []byte("a"), Value: []byte("1")})
+	const header = 13 // version op stamp(8) flags ttl=0 keylen=0
+	hdr := (Command{Op: OpBatch}).Append(nil)
+	if len(hdr) != header {
+		t.Fatalf("batch header is %d bytes", len(hdr))
+	}
+	cases := map[string][]byte{
+		"empty body": hdr,
+		"with a key": (Command{Op: OpBatch, Key: []byte("k"), Value: inner.Bytes()[header:]}).Append(nil),
+		"truncated":  inner.Bytes()[:len(inner.Bytes())-1],
+		"bad length": append(append(slices.Clone(hdr), 0x7f), inner.Bytes()[header+3:]...),
+		// a batch inside a batch (its length fits one uvarint byte)
+		"nested batch": append(append(slices.Clone(hdr), byte(len(inner.Bytes()))), inner.Bytes()...),
+		"bad inner":    append(slices.Clone(hdr), 2, 9, 9),
+	}
+	h := newHarness(t, t.TempDir())
+	for name, data := range cases {
+		var c Command
+		if err := Decode(data, &c); err == nil {
+			t.Errorf("%s: decoded", name)
+		}
+		h.index++
+		out := h.f.ApplyBatch([]*raft.Log{{Index: h.index, Type: raft.LogCommand, Data: data}})
+		if r, ok := out[0].(*Result); !ok || r.Err == nil {
+			t.Errorf("%s: applied: %#v", name, out[0])
+		}
+	}
+	if h.f.Revision() != 0 {
+		t.Fatalf("a malformed batch wrote: revision %d", h.f.Revision())
 	}
 }
 
@@ -236,10 +333,40 @@ func FuzzDecodeCommand(f *testing.F) {
 	f.Add((&Command{Op: OpPut, Key: []byte("k"), TTL: 30000, Value: []byte{0, 1}}).Append(nil))
 	f.Add((&Command{Op: OpTick, Stamp: 99}).Append(nil))
 	f.Add([]byte{1, 1, 0})
+	var seed Batch
+	seed.Add(&Command{Op: OpPut, Key: []byte("k"), Value: []byte("v"), HasPrev: true, Prev: 3})
+	seed.Add(&Command{Op: OpDelete, Key: []byte("k")})
+	seed.Add(&Command{Op: OpTick, Stamp: 5})
+	f.Add(append([]byte(nil), seed.Bytes()...))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var c Command
 		if Decode(b, &c) != nil {
 			return
+		}
+		if c.Op == OpBatch {
+			// Every command of a decoded batch decodes, and re-batching
+			// them gives a batch that decodes to the same commands.
+			var again Batch
+			var subs [][]byte
+			r := BatchReader{Body: c.Value}
+			var sub Command
+			for r.Next(&sub) {
+				again.Add(&sub)
+				subs = append(subs, sub.Append(nil))
+			}
+			if r.Err() != nil || r.Count() == 0 {
+				t.Fatalf("decoded batch does not iterate: %d %v", r.Count(), r.Err())
+			}
+			var c2 Command
+			if err := Decode(again.Bytes(), &c2); err != nil || c2.Op != OpBatch {
+				t.Fatalf("re-batched commands do not decode: %v", err)
+			}
+			r2 := BatchReader{Body: c2.Value}
+			for i := 0; r2.Next(&sub); i++ {
+				if !bytes.Equal(sub.Append(nil), subs[i]) {
+					t.Fatalf("command %d changed when re-batched", i)
+				}
+			}
 		}
 		var c2 Command
 		if err := Decode(c.Append(nil), &c2); err != nil {
@@ -255,6 +382,10 @@ func FuzzDecodeCommand(f *testing.F) {
 // Applying arbitrary entries never panics and keeps revisions increasing.
 func FuzzApply(f *testing.F) {
 	f.Add(put("a", "1", 1).Append(nil), (&Command{Op: OpDelete, Key: []byte("a"), HasPrev: true, Prev: 1}).Append(nil))
+	var b Batch
+	b.Add(&Command{Op: OpPut, Key: []byte("a"), Value: []byte("2"), TTL: 5})
+	b.Add(&Command{Op: OpDelete, Key: []byte("a"), HasPrev: true, Prev: 2})
+	f.Add(append([]byte(nil), b.Bytes()...), (&Command{Op: OpTick, Stamp: 10}).Append(nil))
 	f.Fuzz(func(t *testing.T, e1, e2 []byte) {
 		h := newHarness(t, t.TempDir())
 		h.index++
