@@ -109,8 +109,8 @@ func (s *Store) GetLog(index uint64, log *raft.Log) error {
 // StoreLog implements raft.LogStore.
 func (s *Store) StoreLog(log *raft.Log) error { return s.StoreLogs([]*raft.Log{log}) }
 
-// StoreLogs implements raft.LogStore: one synced batch, so the entries are
-// durable when it returns (and concurrent groups share the fsync).
+// StoreLogs implements raft.LogStore: one batch, durable when it returns;
+// the groups of the node share WAL syncs (pebblestore CommitGrouped).
 func (s *Store) StoreLogs(logs []*raft.Log) error {
 	if len(logs) == 0 {
 		return nil
@@ -122,7 +122,7 @@ func (s *Store) StoreLogs(logs []*raft.Log) error {
 		buf = EncodeLog(buf[:0], l)
 		b.Set(s.logKey(l.Index), buf)
 	}
-	if err := b.Commit(true); err != nil {
+	if err := b.CommitGrouped(); err != nil {
 		return fmt.Errorf("store raft logs: %w", err)
 	}
 	s.mu.Lock()
@@ -169,7 +169,7 @@ func (s *Store) Set(key, val []byte) error {
 	b := s.db.NewBatch()
 	defer b.Close()
 	b.Set(s.stableKey(key), val)
-	return b.Commit(true)
+	return b.CommitGrouped()
 }
 
 // Get implements raft.StableStore.
