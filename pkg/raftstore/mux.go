@@ -36,13 +36,16 @@ type Mux struct {
 	dial Dialer
 	log  *slog.Logger
 
-	mu       sync.Mutex // guards layers, closed, slots, accepted
+	mu       sync.Mutex // guards layers, handlers, closed, slots, accepted
 	layers   map[uint32]*Layer
+	handlers [256]Handler
 	closed   bool
 	slots    map[string]*sessionSlot
 	accepted map[*session]bool
 
-	wg sync.WaitGroup
+	ctx    context.Context // ends at Close: call handlers stop waiting
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 }
 
 // Listen binds addr and starts accepting. dial (nil: DefaultDialer) is used
@@ -56,6 +59,7 @@ func Listen(addr string, dial Dialer, log *slog.Logger) (*Mux, error) {
 		dial = DefaultDialer
 	}
 	m := &Mux{ln: ln, dial: dial, log: log, layers: map[uint32]*Layer{}, slots: map[string]*sessionSlot{}, accepted: map[*session]bool{}}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m, nil
@@ -139,6 +143,7 @@ func (m *Mux) Close() error {
 		slots = append(slots, sl)
 	}
 	m.mu.Unlock()
+	m.cancel()
 	err := m.ln.Close()
 	for _, sl := range slots {
 		sl.mu.Lock()

@@ -27,6 +27,9 @@ const (
 	frameOpen    = 1
 	frameData    = 2
 	frameClose   = 3
+	frameCall    = 4 // see call.go
+	frameReply   = 5
+	frameNoRoute = 6
 	frameHeader  = 9
 	// maxQueued bounds what writers may queue before they wait for the
 	// connection (a paused peer must not grow memory without bound).
@@ -41,21 +44,23 @@ type session struct {
 	conn   net.Conn
 	remote string // dial side: the address dialled
 
-	mu      sync.Mutex // guards everything below
-	streams map[uint32]*stream
-	nextID  uint32
-	queue   [][]byte
-	spare   [][]byte
-	queued  int
-	space   chan struct{} // closed when the writer drains the queue
-	err     error
+	mu       sync.Mutex // guards everything below
+	streams  map[uint32]*stream
+	nextID   uint32
+	calls    map[uint32]chan callResult // dial side: calls awaiting a reply
+	nextCall uint32
+	queue    [][]byte
+	spare    [][]byte
+	queued   int
+	space    chan struct{} // closed when the writer drains the queue
+	err      error
 
 	wake chan struct{}
 	done chan struct{}
 }
 
 func newSession(m *Mux, conn net.Conn, remote string) *session {
-	s := &session{m: m, conn: conn, remote: remote, streams: map[uint32]*stream{},
+	s := &session{m: m, conn: conn, remote: remote, streams: map[uint32]*stream{}, calls: map[uint32]chan callResult{},
 		space: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	m.wg.Add(2)
 	go func() { defer m.wg.Done(); s.writeLoop() }()
@@ -71,8 +76,8 @@ func (s *session) fail(err error) {
 		return
 	}
 	s.err = err
-	streams := s.streams
-	s.streams = map[uint32]*stream{}
+	streams, calls := s.streams, s.calls
+	s.streams, s.calls = map[uint32]*stream{}, map[uint32]chan callResult{}
 	close(s.done)
 	close(s.space)
 	s.mu.Unlock()
@@ -80,6 +85,7 @@ func (s *session) fail(err error) {
 	for _, st := range streams {
 		st.broken(err)
 	}
+	failCalls(calls, err)
 	s.m.dropSession(s)
 }
 
@@ -187,6 +193,18 @@ func (s *session) readLoop() {
 			if st != nil {
 				st.broken(io.EOF)
 			}
+		case frameCall:
+			if s.remote != "" {
+				s.fail(errors.New("raftstore: unexpected call"))
+				return
+			}
+			s.served(id, payload)
+		case frameReply, frameNoRoute:
+			if s.remote == "" {
+				s.fail(errors.New("raftstore: unexpected reply"))
+				return
+			}
+			s.answered(typ, id, payload)
 		default:
 			s.fail(fmt.Errorf("raftstore: unknown frame type %d", typ))
 			return

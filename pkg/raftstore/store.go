@@ -2,7 +2,8 @@
 // pebblestore database and carries its traffic: Store is a raft.LogStore and
 // raft.StableStore for one Raft group (many groups share one database, so
 // their synced appends share one write-ahead log and one fsync), Mux
-// multiplexes every group's connections over one TCP port, and Logger
+// multiplexes every group's connections over one TCP port and carries
+// request/response calls between nodes on the same sessions, and Logger
 // bridges raft's hclog output to log/slog.
 package raftstore
 
