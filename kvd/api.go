@@ -1,13 +1,11 @@
 package kvd
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sort"
@@ -26,12 +24,15 @@ const (
 	kvPrefix        = "/v1/kv/"
 	scanPath        = "/v1/internal/scan"
 	hdrRevision     = "Kv-Revision"
-	hdrForwarded    = "Kvd-Forwarded" // set on requests one node forwards to another
+	hdrForwarded    = "Kvd-Forwarded" // set on internal scan requests one node sends another
 	hdrLeaderHint   = "Kvd-Leader"    // on 421: the API address of the leader, if known
 	maxScanLimit    = 10000
 	defaultLimit    = 1000
 	statusNotLeader = http.StatusMisdirectedRequest // internal: not executed here, try the leader
+	maxTTL          = 10 * 365 * 24 * time.Hour
 )
+
+func msDuration(ms uint64) time.Duration { return time.Duration(ms) * time.Millisecond }
 
 // apiError is an error with the HTTP status it maps to.
 type apiError struct {
@@ -55,7 +56,6 @@ type kvRequest struct {
 	prev       uint64
 	ttl        time.Duration
 	stale      bool
-	forwarded  bool
 	scanPrefix []byte
 	startAfter []byte
 	limit      int
@@ -118,7 +118,7 @@ func parseKV(method, escapedKey, rawQuery string, body []byte) (*kvRequest, erro
 				d, err = time.Duration(n)*time.Second, nil
 			}
 		}
-		if err != nil || d < time.Millisecond || d > 10*365*24*time.Hour {
+		if err != nil || d < time.Millisecond || d > maxTTL {
 			return nil, badRequest("ttl %q must be a duration between 1ms and 10 years, such as 30s", v[0])
 		}
 		req.ttl = d
@@ -184,7 +184,6 @@ func (s *Service) serveKV(w http.ResponseWriter, r *http.Request, escapedKey str
 		s.writeErr(w, err)
 		return
 	}
-	req.forwarded = r.Header.Get(hdrForwarded) != ""
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	if req.scan {
@@ -199,38 +198,31 @@ func (s *Service) serveKV(w http.ResponseWriter, r *http.Request, escapedKey str
 		return
 	}
 	shardID := placement.ShardOf(req.key, len(m.Shards))
-	s.route(ctx, w, r, req, shardID, body)
+	s.route(ctx, w, req, shardID)
 }
 
 // route runs req on the shard's leader (here, or forwarded), retrying
 // while the request has certainly not been executed, until ctx ends.
-func (s *Service) route(ctx context.Context, w http.ResponseWriter, r *http.Request, req *kvRequest, shardID int, body []byte) {
+func (s *Service) route(ctx context.Context, w http.ResponseWriter, req *kvRequest, shardID int) {
 	delay := 5 * time.Millisecond
 	hint := ""
+	buf := getBuf()
+	defer putBuf(buf)
 	for {
 		g := s.group(shardID)
-		local := g != nil && (g.isLeader() || (req.stale && req.method == http.MethodGet))
+		var o outcome
 		var err error
-		if local {
-			err = s.execute(ctx, w, g, req)
-			if err == nil {
-				return
-			}
-		} else if req.forwarded {
-			// A forwarded request runs here or nowhere: the origin retries.
-			w.Header().Set(hdrLeaderHint, s.leaderAPI(shardID, ""))
-			admin.WriteError(w, statusNotLeader, "not the leader of shard "+strconv.Itoa(shardID))
-			return
+		if g != nil && (g.isLeader() || (req.stale && req.method == http.MethodGet)) {
+			o, err = s.execute(ctx, g, req, (*buf)[:0])
+			*buf = o.value[:0]
+		} else if target := s.leaderRaft(shardID, hint); target == "" {
+			err = errNotLeader
 		} else {
-			target := s.leaderAPI(shardID, hint)
-			if target == "" {
-				err = errNotLeader
-			} else {
-				hint, err = s.forward(ctx, w, r, target, body)
-				if err == nil {
-					return
-				}
-			}
+			hint, err = s.forward(ctx, target, req, shardID, &o)
+		}
+		if err == nil {
+			writeOutcome(w, &o)
+			return
 		}
 		if !errors.Is(err, errNotLeader) {
 			s.writeErr(w, err)
@@ -254,90 +246,126 @@ func (s *Service) group(id int) *shard {
 	return nil
 }
 
-// leaderAPI is the API address to send shard's requests to: the leader if
-// known, else (no local replica) some replica that will know it.
-func (s *Service) leaderAPI(shardID int, hint string) string {
-	if hint != "" {
-		return hint
-	}
+// leaderNode is the node to send shard's requests to: the one named by
+// hint, else the leader if known, else (no local replica) some replica
+// that will know it; nil when there is none (wait for an election) or the
+// leader is this node.
+func (s *Service) leaderNode(shardID int, hint string) *placement.Node {
 	m := s.meta.current()
-	name := s.shardLeader(shardID)
+	name := hint
+	if name == "" {
+		name = s.shardLeader(shardID)
+	}
 	if name == s.name {
-		return ""
+		return nil
 	}
 	if n, ok := m.Nodes[name]; ok && name != "" {
-		return n.API
+		return n
 	}
 	if s.group(shardID) != nil || shardID >= len(m.Shards) {
-		return "" // a local replica without a leader: wait for the election
+		return nil // a local replica without a leader: wait for the election
 	}
 	for _, r := range m.Shards[shardID].Replicas {
 		if r != s.name && s.alive(r) {
-			return m.Nodes[r].API
+			return m.Nodes[r]
 		}
+	}
+	return nil
+}
+
+// leaderRaft is leaderNode's Raft (mux) address, or "".
+func (s *Service) leaderRaft(shardID int, hint string) string {
+	if n := s.leaderNode(shardID, hint); n != nil {
+		return n.Raft
 	}
 	return ""
 }
 
-// execute runs req against the local replica g. errNotLeader means it was
-// not executed.
-func (s *Service) execute(ctx context.Context, w http.ResponseWriter, g *shard, req *kvRequest) error {
+// leaderAPI is leaderNode's API address, or "".
+func (s *Service) leaderAPI(shardID int, hint string) string {
+	if n := s.leaderNode(shardID, hint); n != nil {
+		return n.API
+	}
+	return ""
+}
+
+// outcome is the result of a KV request executed on a shard's replica.
+type outcome struct {
+	kind    byte   // outValue, outNotFound, outWritten or outFailed
+	rev     uint64 // the value's or the write's revision; the current one for outFailed
+	deleted bool   // outDeleted: the key was removed
+	value   []byte // outValue
+}
+
+// Outcome kinds (also the first byte of a forwarded reply).
+const (
+	outValue    = 1
+	outNotFound = 2
+	outWritten  = 3
+	outFailed   = 4 // compare-and-set precondition failed
+	outDeleted  = 5 // a delete ran; deleted says whether it removed the key
+)
+
+// execute runs req against the local replica g; a value read is appended
+// to buf. errNotLeader means it was not executed.
+func (s *Service) execute(ctx context.Context, g *shard, req *kvRequest, buf []byte) (outcome, error) {
 	switch req.method {
 	case http.MethodGet:
 		if !req.stale {
 			if err := g.linearizable(ctx); err != nil {
 				if ctx.Err() != nil {
-					return errNotLeader // the loop answers 503 when ctx is done
+					return outcome{}, errNotLeader // the loop answers 503 when ctx is done
 				}
-				return err
+				return outcome{}, err
 			}
 		}
-		buf := getBuf()
-		defer putBuf(buf)
-		v, rev, found, err := g.fsm.Get(req.key, (*buf)[:0])
-		*buf = v
+		v, rev, found, err := g.fsm.Get(req.key, buf)
 		if err != nil {
-			return err
+			return outcome{}, err
 		}
 		if !found {
-			admin.WriteError(w, http.StatusNotFound, "key not found")
-			return nil
+			return outcome{kind: outNotFound, value: v}, nil
 		}
-		h := w.Header()
-		h["Content-Type"] = []string{"application/octet-stream"}
-		h[hdrRevision] = []string{strconv.FormatUint(rev, 10)}
-		h["Content-Length"] = []string{strconv.Itoa(len(v))}
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(v)
-		return nil
-	case http.MethodPut:
-		res, err := g.propose(fsm.Command{Op: fsm.OpPut, Key: req.key, Value: req.value, HasPrev: req.hasPrev, Prev: req.prev, TTL: req.ttl.Milliseconds()})
+		return outcome{kind: outValue, rev: rev, value: v}, nil
+	case http.MethodPut, http.MethodDelete:
+		cmd := fsm.Command{Op: fsm.OpPut, Key: req.key, Value: req.value, HasPrev: req.hasPrev, Prev: req.prev, TTL: req.ttl.Milliseconds()}
+		if req.method == http.MethodDelete {
+			cmd = fsm.Command{Op: fsm.OpDelete, Key: req.key, HasPrev: req.hasPrev, Prev: req.prev}
+		}
+		res, err := g.propose(cmd)
 		if err != nil {
-			return err
+			return outcome{}, err
 		}
 		if res.Failed {
-			writePreconditionFailed(w, res.Current)
-			return nil
+			return outcome{kind: outFailed, rev: res.Current, value: buf}, nil
 		}
-		writeJSONLine(w, http.StatusOK, `{"revision":`+strconv.FormatUint(res.Revision, 10)+`}`)
-		return nil
-	case http.MethodDelete:
-		res, err := g.propose(fsm.Command{Op: fsm.OpDelete, Key: req.key, HasPrev: req.hasPrev, Prev: req.prev})
-		if err != nil {
-			return err
+		if req.method == http.MethodDelete {
+			return outcome{kind: outDeleted, rev: res.Revision, deleted: res.Deleted, value: buf}, nil
 		}
-		if res.Failed {
-			writePreconditionFailed(w, res.Current)
-			return nil
-		}
-		writeJSONLine(w, http.StatusOK, `{"revision":`+strconv.FormatUint(res.Revision, 10)+`,"deleted":`+strconv.FormatBool(res.Deleted)+`}`)
-		return nil
+		return outcome{kind: outWritten, rev: res.Revision, value: buf}, nil
 	}
-	return badRequest("method not allowed")
+	return outcome{}, badRequest("method not allowed")
 }
 
-func writePreconditionFailed(w http.ResponseWriter, current uint64) {
-	writeJSONLine(w, http.StatusPreconditionFailed, `{"error":"revision mismatch","revision":`+strconv.FormatUint(current, 10)+`}`)
+// writeOutcome writes o as the HTTP reply.
+func writeOutcome(w http.ResponseWriter, o *outcome) {
+	switch o.kind {
+	case outValue:
+		h := w.Header()
+		h["Content-Type"] = []string{"application/octet-stream"}
+		h[hdrRevision] = []string{strconv.FormatUint(o.rev, 10)}
+		h["Content-Length"] = []string{strconv.Itoa(len(o.value))}
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write(o.value)
+	case outNotFound:
+		admin.WriteError(w, http.StatusNotFound, "key not found")
+	case outFailed:
+		writeJSONLine(w, http.StatusPreconditionFailed, `{"error":"revision mismatch","revision":`+strconv.FormatUint(o.rev, 10)+`}`)
+	case outDeleted:
+		writeJSONLine(w, http.StatusOK, `{"revision":`+strconv.FormatUint(o.rev, 10)+`,"deleted":`+strconv.FormatBool(o.deleted)+`}`)
+	default:
+		writeJSONLine(w, http.StatusOK, `{"revision":`+strconv.FormatUint(o.rev, 10)+`}`)
+	}
 }
 
 func writeJSONLine(w http.ResponseWriter, status int, body string) {
@@ -369,6 +397,8 @@ func (s *Service) unavailable(w http.ResponseWriter, msg string) {
 func (s *Service) writeErr(w http.ResponseWriter, err error) {
 	var ae *apiError
 	switch {
+	case errors.As(err, &ae) && ae.status == http.StatusServiceUnavailable:
+		s.unavailable(w, ae.msg) // the leader's 503, relayed
 	case errors.As(err, &ae):
 		admin.WriteError(w, ae.status, ae.msg)
 	case errors.Is(err, errUnknown), errors.Is(err, errNotLeader), errors.Is(err, context.DeadlineExceeded):
@@ -376,56 +406,6 @@ func (s *Service) writeErr(w http.ResponseWriter, err error) {
 	default:
 		s.unavailable(w, "internal error: "+err.Error())
 	}
-}
-
-// forward sends the request to target and copies its reply. It returns
-// errNotLeader (with a leader hint, if any) when the target did not
-// execute it, and errUnknown when the outcome cannot be known.
-func (s *Service) forward(ctx context.Context, w http.ResponseWriter, r *http.Request, target string, body []byte) (string, error) {
-	var rb io.Reader
-	if body != nil {
-		rb = bytes.NewReader(body)
-	}
-	freq, err := http.NewRequestWithContext(ctx, r.Method, "http://"+target+r.URL.RequestURI(), rb)
-	if err != nil {
-		return "", err
-	}
-	freq.Header.Set(hdrForwarded, s.name)
-	if body != nil {
-		freq.ContentLength = int64(len(body))
-	}
-	resp, err := s.fwd.Do(freq)
-	if err != nil {
-		var op *net.OpError
-		if errors.As(err, &op) && op.Op == "dial" {
-			s.m.forwards.dialFailed.Inc()
-			return "", errNotLeader // never sent
-		}
-		s.m.forwards.failed.Inc()
-		if ctx.Err() != nil && r.Method == http.MethodGet {
-			return "", errNotLeader // a read has no effect: let the loop answer 503
-		}
-		if r.Method == http.MethodGet {
-			return "", errNotLeader
-		}
-		return "", fmt.Errorf("%w: forwarding to %s: %v", errUnknown, target, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == statusNotLeader {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		s.m.forwards.notLeader.Inc()
-		return resp.Header.Get(hdrLeaderHint), errNotLeader
-	}
-	s.m.forwards.ok.Inc()
-	h := w.Header()
-	for _, k := range []string{"Content-Type", "Content-Length", hdrRevision, "Retry-After"} {
-		if v := resp.Header.Get(k); v != "" {
-			h.Set(k, v)
-		}
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
-	return "", nil
 }
 
 // scanItem is one key of a scan reply.

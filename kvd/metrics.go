@@ -15,6 +15,7 @@ type metrics struct {
 		get, getStale, put, del, scan prometheus.Counter
 	}
 	proposals      prometheus.Counter
+	writeRounds    prometheus.Counter
 	readRounds     prometheus.Counter
 	applySeconds   prometheus.Histogram
 	appliedEntries prometheus.Counter
@@ -36,6 +37,7 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 	m.requests.del = reqs.WithLabelValues("delete")
 	m.requests.scan = reqs.WithLabelValues("scan")
 	m.proposals = prometheus.NewCounter(prometheus.CounterOpts{Name: "anvil_kvd_proposals_total", Help: "Writes proposed to shard Raft groups led by this node."})
+	m.writeRounds = prometheus.NewCounter(prometheus.CounterOpts{Name: "anvil_kvd_write_rounds_total", Help: "Raft entries proposed for writes by this node (each carries a batch of writes)."})
 	m.readRounds = prometheus.NewCounter(prometheus.CounterOpts{Name: "anvil_kvd_read_index_rounds_total", Help: "Leadership confirmations for linearizable reads (each serves a batch of reads)."})
 	m.applySeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "anvil_kvd_apply_duration_seconds", Help: "Time to apply one batch of committed entries to a shard's state machine.",
@@ -51,7 +53,7 @@ func newMetrics(reg prometheus.Registerer, s *Service) *metrics {
 	m.forwards.notLeader = fwd.WithLabelValues("not_leader")
 	m.forwards.dialFailed = fwd.WithLabelValues("dial_failed")
 	m.forwards.failed = fwd.WithLabelValues("failed")
-	reg.MustRegister(reqs, m.proposals, m.readRounds, m.applySeconds, m.appliedEntries, m.unavailable, m.transfers, fwd, &collector{s: s})
+	reg.MustRegister(reqs, m.proposals, m.writeRounds, m.readRounds, m.applySeconds, m.appliedEntries, m.unavailable, m.transfers, fwd, &collector{s: s})
 	return m
 }
 
@@ -85,12 +87,14 @@ var (
 	descCompact   = prometheus.NewDesc("anvil_kvd_pebble_compactions_total", "Pebble compactions since the node started.", nil, nil)
 	descFlushes   = prometheus.NewDesc("anvil_kvd_pebble_flushes_total", "Pebble memtable flushes since the node started.", nil, nil)
 	descReadAmp   = prometheus.NewDesc("anvil_kvd_pebble_read_amplification", "Pebble read amplification (L0 sublevels plus non-empty levels).", nil, nil)
+	descSyncs     = prometheus.NewDesc("anvil_kvd_pebble_grouped_syncs_total", "WAL syncs made for Raft appends (each shared by every append waiting for it).", nil, nil)
+	descSynced    = prometheus.NewDesc("anvil_kvd_pebble_grouped_appends_total", "Raft appends and stable-store writes made durable by those syncs.", nil, nil)
 	descShards    = prometheus.NewDesc("anvil_kvd_shards_hosted", "Shard replicas open on this node.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descLeader, descTerm, descCommit, descApplied, descSnapshots, descDisk, descMemtable, descWAL, descCompact, descFlushes, descReadAmp, descShards} {
+	for _, d := range []*prometheus.Desc{descLeader, descTerm, descCommit, descApplied, descSnapshots, descDisk, descMemtable, descWAL, descCompact, descFlushes, descReadAmp, descSyncs, descSynced, descShards} {
 		ch <- d
 	}
 }
@@ -130,4 +134,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descCompact, prometheus.CounterValue, float64(st.Compactions))
 	ch <- prometheus.MustNewConstMetric(descFlushes, prometheus.CounterValue, float64(st.Flushes))
 	ch <- prometheus.MustNewConstMetric(descReadAmp, prometheus.GaugeValue, float64(st.ReadAmp))
+	ch <- prometheus.MustNewConstMetric(descSyncs, prometheus.CounterValue, float64(st.GroupedSyncs))
+	ch <- prometheus.MustNewConstMetric(descSynced, prometheus.CounterValue, float64(st.GroupedCommits))
 }

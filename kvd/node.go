@@ -217,6 +217,7 @@ func (s *Service) Start(ctx context.Context) (err error) {
 	}
 	undo = append(undo, func() { s.meta.close() })
 
+	s.mux.Handle(serviceKV, s.serveForwarded)
 	s.api = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,

@@ -44,6 +44,11 @@ type shard struct {
 	rmu     sync.Mutex // guards round, running
 	round   *readRound
 	running bool
+
+	wmu      sync.Mutex // guards wpending, wrunning
+	wpending []*proposal
+	wrunning bool          // a runWrites goroutine is active
+	wslots   chan struct{} // write rounds in flight (capacity maxWriteRounds)
 }
 
 // instrumentedFSM times every applied batch.
@@ -138,7 +143,7 @@ func (s *Service) openShard(id int, bootstrap bool) (*shard, error) {
 		f.Close()
 		return nil, fmt.Errorf("shard %d: start raft: %w", id, err)
 	}
-	g := &shard{id: id, s: s, raft: r, fsm: f, trans: trans, inst: inst}
+	g := &shard{id: id, s: s, raft: r, fsm: f, trans: trans, inst: inst, wslots: make(chan struct{}, maxWriteRounds)}
 	if bootstrap {
 		err := r.BootstrapCluster(raft.Configuration{Servers: []raft.Server{{
 			Suffrage: raft.Voter, ID: raft.ServerID(s.name), Address: raft.ServerAddress(s.self.Raft),
@@ -189,27 +194,131 @@ func (g *shard) voters() int {
 	return n
 }
 
-// propose replicates cmd and returns its result once applied here.
-func (g *shard) propose(cmd fsm.Command) (*fsm.Result, error) {
+// maxWriteRounds is how many write rounds (Raft entries) of one shard may
+// be in flight at once. Commands proposed meanwhile wait and go out
+// together in the next entry, so a busy shard pays one Raft round (log
+// append, replication, fsync on each replica) for many writes while an
+// idle one proposes at once.
+const maxWriteRounds = 1
+
+// proposal is one command waiting for its write round.
+type proposal struct {
+	cmd  fsm.Command
+	res  fsm.Result
+	err  error
+	done chan struct{} // receives once the result is set
+}
+
+var proposalPool = sync.Pool{New: func() any { return &proposal{done: make(chan struct{}, 1)} }}
+
+// propose replicates cmd and returns its result once applied here. The
+// command's key and value must stay untouched until it returns.
+// errNotLeader means it was certainly not executed.
+func (g *shard) propose(cmd fsm.Command) (fsm.Result, error) {
 	cmd.Stamp = fsm.StampNow()
-	f := g.raft.Apply(cmd.Append(make([]byte, 0, 32+len(cmd.Key)+len(cmd.Value))), g.s.cfg.RequestTimeout)
-	g.s.m.proposals.Inc()
-	if err := f.Error(); err != nil {
-		switch {
-		case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, raft.ErrEnqueueTimeout):
-			return nil, errNotLeader
-		default:
-			return nil, errUnknown
+	p := proposalPool.Get().(*proposal)
+	p.cmd = cmd
+	g.wmu.Lock()
+	g.wpending = append(g.wpending, p)
+	start := !g.wrunning
+	g.wrunning = true
+	g.wmu.Unlock()
+	if start {
+		go g.runWrites()
+	}
+	<-p.done
+	res, err := p.res, p.err
+	*p = proposal{done: p.done}
+	proposalPool.Put(p)
+	return res, err
+}
+
+// runWrites proposes the pending commands, as many per entry as have
+// gathered while the previous round was in flight, until none are left.
+func (g *shard) runWrites() {
+	for {
+		g.wslots <- struct{}{}
+		g.wmu.Lock()
+		if len(g.wpending) == 0 {
+			g.wrunning = false
+			g.wmu.Unlock()
+			<-g.wslots
+			return
 		}
+		n, size := 0, 0
+		for n < len(g.wpending) && n < fsm.MaxBatchCount && (n == 0 || size < fsm.MaxBatchLen) {
+			size += len(g.wpending[n].cmd.Key) + len(g.wpending[n].cmd.Value) + 32
+			n++
+		}
+		batch := g.wpending[:n:n]
+		if n == len(g.wpending) {
+			g.wpending = nil
+		} else {
+			g.wpending = append([]*proposal(nil), g.wpending[n:]...)
+		}
+		g.wmu.Unlock()
+		g.writeRound(batch)
 	}
-	res, _ := f.Response().(*fsm.Result)
-	if res == nil {
-		return nil, errUnknown
+}
+
+// writeRound proposes batch as one entry; a goroutine waits for it,
+// answers every proposal and frees the round's slot.
+func (g *shard) writeRound(batch []*proposal) {
+	var data []byte
+	if len(batch) == 1 {
+		c := &batch[0].cmd
+		data = c.Append(make([]byte, 0, 32+len(c.Key)+len(c.Value)))
+	} else {
+		var b fsm.Batch
+		for _, p := range batch {
+			b.Add(&p.cmd)
+		}
+		data = b.Bytes()
 	}
-	if res.Err != nil {
-		return nil, res.Err
-	}
-	return res, nil
+	f := g.raft.Apply(data, g.s.cfg.RequestTimeout)
+	g.s.m.proposals.Add(float64(len(batch)))
+	g.s.m.writeRounds.Inc()
+	go func() {
+		err := f.Error()
+		var results []fsm.Result
+		var single *fsm.Result
+		if err != nil {
+			switch {
+			case errors.Is(err, raft.ErrNotLeader), errors.Is(err, raft.ErrLeadershipTransferInProgress), errors.Is(err, raft.ErrEnqueueTimeout):
+				err = errNotLeader
+			default:
+				err = errUnknown
+			}
+		} else {
+			switch r := f.Response().(type) {
+			case []fsm.Result:
+				results = r
+			case *fsm.Result:
+				single = r
+			}
+			if (len(batch) > 1 && len(results) != len(batch)) || (len(batch) == 1 && single == nil) {
+				err = errUnknown
+				if single != nil && single.Err != nil {
+					err = single.Err
+				}
+			}
+		}
+		for i, p := range batch {
+			switch {
+			case err != nil:
+				p.err = err
+			case single != nil:
+				p.res = *single
+			default:
+				p.res = results[i]
+			}
+			if p.err == nil && p.res.Err != nil {
+				p.err = p.res.Err
+			}
+			p.done <- struct{}{}
+		}
+		<-g.wslots
+	}()
 }
 
 // readRound is one leadership confirmation shared by every linearizable
