@@ -156,6 +156,7 @@ func goRedisLPos(t *testing.T, rdb *redis.Client) {
 func goRedisListMove(t *testing.T, rdb *redis.Client) {
 	ok(t, rdb.RPush(ctx, "src", "a", "b", "c"))
 	eq(t, "LMOVE", ok(t, rdb.LMove(ctx, "src", "dst", "LEFT", "RIGHT")).Val(), "a")
+	//lint:ignore SA1019 RPOPLPUSH is deprecated in Redis but still served; apps call it through this method
 	eq(t, "RPOPLPUSH", ok(t, rdb.RPopLPush(ctx, "src", "dst")).Val(), "c")
 	eqSlice(t, "dst", ok(t, rdb.LRange(ctx, "dst", 0, -1)).Val(), "c", "a")
 	eq(t, "LMOVE same list", ok(t, rdb.LMove(ctx, "dst", "dst", "LEFT", "RIGHT")).Val(), "c")
@@ -374,6 +375,7 @@ func TestListBlockingOrder(t *testing.T) {
 	t.Run("watch-sees-blocked-push", func(t *testing.T) {
 		// Redis's "PUSH resulting from BRPOPLPUSH affect WATCH".
 		blocked := newClient(t, addr, 2)
+		//lint:ignore SA1019 the Redis test this mirrors is about BRPOPLPUSH itself
 		go blocked.BRPopLPush(ctx, "wsrc", "wdst", 5*time.Second)
 		waitBlocked(t, rdb, 1)
 		w := dialRaw(t, addr)
