@@ -38,7 +38,6 @@ func msDuration(ms uint64) time.Duration { return time.Duration(ms) * time.Milli
 type apiError struct {
 	status int
 	msg    string
-	rev    *uint64 // 412: the current revision
 }
 
 func (e *apiError) Error() string { return e.msg }

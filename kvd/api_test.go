@@ -129,11 +129,6 @@ func TestScanAcrossShards(t *testing.T) {
 		}
 	}
 	c.put("other", "x", "")
-	type item struct {
-		Key      string `json:"key"`
-		Value    string `json:"value"`
-		Revision uint64 `json:"revision"`
-	}
 	var got []string
 	after := ""
 	for page := 0; page < 10; page++ {

@@ -123,8 +123,6 @@ type Item struct {
 	Revision uint64 `json:"revision"`
 }
 
-func keyURL(ep, key string) string { return "http://" + ep + "/v1/kv/" + url.PathEscape(key) }
-
 // reply is one HTTP exchange's result.
 type reply struct {
 	status int

@@ -145,9 +145,8 @@ func Decode(b []byte, c *Command) error {
 //	header (as any command: version op=4 stamp flags=0 ttl=0 keylen=0)
 //	then per command: length(uvarint) encoding
 type Batch struct {
-	buf   []byte
-	n     int
-	start int
+	buf []byte
+	n   int
 }
 
 // Reset empties the batch, keeping its buffer.
