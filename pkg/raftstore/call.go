@@ -2,6 +2,7 @@ package raftstore
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -39,6 +40,18 @@ type callResult struct {
 	err  error
 }
 
+// waiter receives the answer to one request sent on a session, exactly
+// once: the peer's reply, or the error that ended the wait. answer runs on
+// the session's read loop (or in fail) and must not block.
+type waiter interface {
+	answer(resp []byte, err error)
+}
+
+// chanWaiter delivers the answer on a channel with room for it.
+type chanWaiter chan callResult
+
+func (c chanWaiter) answer(resp []byte, err error) { c <- callResult{resp: resp, err: err} }
+
 // Handle registers h for service on this mux (one handler per service;
 // registering again replaces it).
 func (m *Mux) Handle(service byte, h Handler) {
@@ -59,24 +72,14 @@ func (m *Mux) Call(ctx context.Context, addr string, service byte, req []byte) (
 }
 
 func (s *session) call(ctx context.Context, service byte, req []byte) ([]byte, error) {
-	ch := make(chan callResult, 1)
-	s.mu.Lock()
-	if s.err != nil {
-		err := s.err
-		s.mu.Unlock()
-		return nil, &NotSentError{Err: err}
-	}
-	s.nextCall++
-	id := s.nextCall
-	s.calls[id] = ch
-	s.mu.Unlock()
-	f := frame(frameCall, id, 1+len(req))
+	ch := make(chanWaiter, 1)
+	f := frame(frameCall, 0, 1+len(req))
 	f[frameHeader] = service
 	copy(f[frameHeader+1:], req)
 	deadline, _ := ctx.Deadline()
-	if err := s.enqueue(f, deadline); err != nil {
-		s.forget(id)
-		return nil, &NotSentError{Err: err}
+	id, err := s.request(f, ch, deadline)
+	if err != nil {
+		return nil, err
 	}
 	select {
 	case r := <-ch:
@@ -87,10 +90,35 @@ func (s *session) call(ctx context.Context, service byte, req []byte) ([]byte, e
 	}
 }
 
-func (s *session) forget(id uint32) {
+// request registers w for the answer to the request frame f (its id is
+// set here) and queues f. A *NotSentError means f was not queued; w may
+// then have been answered already if the session failed meanwhile.
+func (s *session) request(f []byte, w waiter, deadline time.Time) (uint32, error) {
 	s.mu.Lock()
+	if s.err != nil {
+		err := s.err
+		s.mu.Unlock()
+		return 0, &NotSentError{Err: err}
+	}
+	s.nextCall++
+	id := s.nextCall
+	s.calls[id] = w
+	s.mu.Unlock()
+	binary.BigEndian.PutUint32(f[1:], id)
+	if err := s.enqueue(f, deadline); err != nil {
+		s.forget(id)
+		return 0, &NotSentError{Err: err}
+	}
+	return id, nil
+}
+
+// forget drops the waiter of id; it reports whether it was still waiting.
+func (s *session) forget(id uint32) bool {
+	s.mu.Lock()
+	_, ok := s.calls[id]
 	delete(s.calls, id)
 	s.mu.Unlock()
+	return ok
 }
 
 // served runs a call the peer made and queues the reply.
@@ -119,22 +147,22 @@ func (s *session) served(id uint32, payload []byte) {
 // answered delivers a reply (or a no-route notice) to the waiting caller.
 func (s *session) answered(typ byte, id uint32, payload []byte) {
 	s.mu.Lock()
-	ch := s.calls[id]
+	w := s.calls[id]
 	delete(s.calls, id)
 	s.mu.Unlock()
-	if ch == nil {
+	if w == nil {
 		return // the caller gave up
 	}
 	if typ == frameNoRoute {
-		ch <- callResult{err: &NotSentError{Err: errNoHandler}}
+		w.answer(nil, &NotSentError{Err: errNoHandler})
 		return
 	}
-	ch <- callResult{resp: payload}
+	w.answer(payload, nil)
 }
 
-// failCalls answers every pending call of a failed session.
-func failCalls(calls map[uint32]chan callResult, err error) {
-	for _, ch := range calls {
-		ch <- callResult{err: fmt.Errorf("raftstore call: session lost, outcome unknown: %w", err)}
+// failCalls answers every pending request of a failed session.
+func failCalls(calls map[uint32]waiter, err error) {
+	for _, w := range calls {
+		w.answer(nil, fmt.Errorf("raftstore: session lost, outcome unknown: %w", err))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/raft"
@@ -27,10 +28,10 @@ func DefaultDialer(ctx context.Context, addr string) (net.Conn, error) {
 var ErrClosed = errors.New("raftstore: mux closed")
 
 // Mux carries many Raft groups over one listener: nodes talk over one
-// session (TCP connection) per direction, and every connection a group's
-// raft.NetworkTransport makes is a stream on it, handed to that group's
-// Layer on the other side (see session.go). Pooling and pipelining stay
-// raft's own.
+// session (TCP connection) per direction. A group's Transport
+// (transport.go) sends its RPCs as frames on it; a stream layer (Layer)
+// also carries net.Conn-like streams per group, used for snapshots and
+// usable by a raft.NetworkTransport (see session.go).
 type Mux struct {
 	ln   net.Listener
 	dial Dialer
@@ -39,9 +40,11 @@ type Mux struct {
 	mu       sync.Mutex // guards layers, handlers, closed, slots, accepted
 	layers   map[uint32]*Layer
 	handlers [256]Handler
-	closed   bool
-	slots    map[string]*sessionSlot
-	accepted map[*session]bool
+
+	transports atomic.Pointer[map[uint32]*Transport] // copy on write under mu
+	closed     bool
+	slots      map[string]*sessionSlot
+	accepted   map[*session]bool
 
 	ctx    context.Context // ends at Close: call handlers stop waiting
 	cancel context.CancelFunc
@@ -60,6 +63,7 @@ func Listen(addr string, dial Dialer, log *slog.Logger) (*Mux, error) {
 	}
 	m := &Mux{ln: ln, dial: dial, log: log, layers: map[uint32]*Layer{}, slots: map[string]*sessionSlot{}, accepted: map[*session]bool{}}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
+	m.transports.Store(&map[uint32]*Transport{})
 	m.wg.Add(1)
 	go m.acceptLoop()
 	return m, nil

@@ -9,35 +9,36 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 )
 
-// A session is one TCP connection between two nodes carrying the streams
-// of every Raft group: each raft.NetworkTransport connection becomes a
-// stream, and whatever the groups write while the session's writer is busy
-// goes out in the next single writev. Sixteen groups replicating to the
+// A session is one TCP connection between two nodes carrying the Raft
+// traffic of every group (RPC frames of each group's Transport, streams of
+// its Layer) and calls: whatever is queued while the session's writer is
+// busy goes out in the next single writev. Sixteen groups replicating to the
 // same follower then cost a few syscalls and packets instead of sixteen of
 // each.
 //
 // Frames: type(1) stream(4) length(4) payload. The dialing side opens
 // streams (payload: the group id); either side sends data and close.
 const (
-	sessionMagic = 0xA8
-	frameOpen    = 1
-	frameData    = 2
-	frameClose   = 3
-	frameCall    = 4 // see call.go
-	frameReply   = 5
-	frameNoRoute = 6
-	frameHeader  = 9
+	sessionMagic  = 0xA8
+	frameOpen     = 1
+	frameData     = 2
+	frameClose    = 3
+	frameCall     = 4 // see call.go
+	frameReply    = 5
+	frameNoRoute  = 6
+	frameRPC      = 7 // see transport.go
+	frameRPCReply = 8
+	frameHeader   = 9
 	// maxQueued bounds what writers may queue before they wait for the
 	// connection (a paused peer must not grow memory without bound).
 	maxQueued = 64 << 20
 	maxFrame  = 16 << 20
 )
-
-var errSessionClosed = errors.New("raftstore: session closed")
 
 type session struct {
 	m      *Mux
@@ -47,7 +48,8 @@ type session struct {
 	mu       sync.Mutex // guards everything below
 	streams  map[uint32]*stream
 	nextID   uint32
-	calls    map[uint32]chan callResult // dial side: calls awaiting a reply
+	calls    map[uint32]waiter    // dial side: requests awaiting a reply
+	inq      map[uint32]*rpcQueue // accept side: each group's appends, in order
 	nextCall uint32
 	queue    [][]byte
 	spare    [][]byte
@@ -60,7 +62,7 @@ type session struct {
 }
 
 func newSession(m *Mux, conn net.Conn, remote string) *session {
-	s := &session{m: m, conn: conn, remote: remote, streams: map[uint32]*stream{}, calls: map[uint32]chan callResult{},
+	s := &session{m: m, conn: conn, remote: remote, streams: map[uint32]*stream{}, calls: map[uint32]waiter{}, inq: map[uint32]*rpcQueue{},
 		space: make(chan struct{}), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	m.wg.Add(2)
 	go func() { defer m.wg.Done(); s.writeLoop() }()
@@ -77,7 +79,7 @@ func (s *session) fail(err error) {
 	}
 	s.err = err
 	streams, calls := s.streams, s.calls
-	s.streams, s.calls = map[uint32]*stream{}, map[uint32]chan callResult{}
+	s.streams, s.calls = map[uint32]*stream{}, map[uint32]waiter{}
 	close(s.done)
 	close(s.space)
 	s.mu.Unlock()
@@ -130,6 +132,9 @@ func (s *session) writeLoop() {
 		case <-s.done:
 			return
 		}
+		// Let the goroutines runnable now queue their frames first: on a
+		// busy node they leave in this writev instead of one each.
+		runtime.Gosched()
 		s.mu.Lock()
 		q := s.queue
 		s.queue, s.spare = s.spare[:0], nil
@@ -199,7 +204,13 @@ func (s *session) readLoop() {
 				return
 			}
 			s.served(id, payload)
-		case frameReply, frameNoRoute:
+		case frameRPC:
+			if s.remote != "" {
+				s.fail(errors.New("raftstore: unexpected raft rpc"))
+				return
+			}
+			s.servedRPC(id, payload)
+		case frameReply, frameNoRoute, frameRPCReply:
 			if s.remote == "" {
 				s.fail(errors.New("raftstore: unexpected reply"))
 				return
@@ -429,6 +440,26 @@ func (st *stream) SetWriteDeadline(t time.Time) error {
 	st.wdeadline = t
 	st.mu.Unlock()
 	return nil
+}
+
+// sessionWithin is session with a dial bounded by timeout (no context is
+// made when the session exists).
+func (m *Mux) sessionWithin(addr string, timeout time.Duration) (*session, error) {
+	m.mu.Lock()
+	if slot := m.slots[addr]; slot != nil && !m.closed {
+		m.mu.Unlock()
+		slot.mu.Lock()
+		s := slot.s
+		slot.mu.Unlock()
+		if s != nil {
+			return s, nil
+		}
+	} else {
+		m.mu.Unlock()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return m.session(ctx, addr)
 }
 
 // session returns the session to addr, dialling one if there is none.

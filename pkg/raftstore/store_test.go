@@ -137,8 +137,15 @@ func (f *counterFSM) Snapshot() (raft.FSMSnapshot, error) { return nil, errors.N
 func (f *counterFSM) Restore(io.ReadCloser) error         { return nil }
 
 // Three raft nodes, each with two groups on one Mux and one database, elect
-// leaders and replicate entries in both groups.
+// leaders and replicate entries in both groups, with each group's transport
+// either a raft.NetworkTransport on its Layer or the mux's own Transport.
 func TestRaftOverMux(t *testing.T) {
+	for _, kind := range []string{"network", "mux"} {
+		t.Run("transport="+kind, func(t *testing.T) { testRaftOverMux(t, kind == "mux") })
+	}
+}
+
+func testRaftOverMux(t *testing.T, own bool) {
 	const nodes, groups = 3, 2
 	log := logging.Discard()
 	var muxes []*Mux
@@ -164,11 +171,18 @@ func TestRaftOverMux(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			layer, err := m.Layer(uint32(g))
+			var trans raft.Transport
+			if own {
+				trans, err = m.NewTransport(TransportConfig{Group: uint32(g), Local: servers[i].Address, Timeout: 2 * time.Second})
+			} else {
+				var layer *Layer
+				if layer, err = m.Layer(uint32(g)); err == nil {
+					trans = raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: layer, MaxPool: 2, Timeout: 2 * time.Second, Logger: Logger(log)})
+				}
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: layer, MaxPool: 2, Timeout: 2 * time.Second, Logger: Logger(log)})
 			conf := raft.DefaultConfig()
 			conf.LocalID = servers[i].ID
 			conf.HeartbeatTimeout = 300 * time.Millisecond
