@@ -22,7 +22,7 @@ import (
 type metaGroup struct {
 	s            *Service
 	raft         *raft.Raft
-	trans        *raft.NetworkTransport
+	trans        *raftstore.Transport
 	fsm          *metaFSM
 	bootstrapped bool
 }
@@ -97,11 +97,10 @@ func openMeta(s *Service) (*metaGroup, error) {
 	if err != nil {
 		return nil, err
 	}
-	layer, err := s.mux.Layer(metaGroupID)
+	trans, err := s.newTransport(metaGroupID)
 	if err != nil {
 		return nil, err
 	}
-	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{Stream: layer, MaxPool: 2, Timeout: 5 * time.Second, Logger: logger})
 	f := &metaFSM{changed: s.kick}
 	f.cur.Store(emptyMap())
 	conf := s.raftConfig("meta")

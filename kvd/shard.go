@@ -36,7 +36,7 @@ type shard struct {
 	s     *Service
 	raft  *raft.Raft
 	fsm   *fsm.FSM
-	trans *raft.NetworkTransport
+	trans *raftstore.Transport
 	inst  *instrumentedFSM
 
 	readyTerm atomic.Uint64 // a term in which this node's barrier committed
@@ -64,6 +64,11 @@ func (f *instrumentedFSM) ApplyBatch(logs []*raft.Log) []any {
 	f.m.applySeconds.Observe(time.Since(start).Seconds())
 	f.m.appliedEntries.Add(float64(len(logs)))
 	return out
+}
+
+// newTransport is the Raft transport of group on the node's mux.
+func (s *Service) newTransport(group uint32) (*raftstore.Transport, error) {
+	return s.mux.NewTransport(raftstore.TransportConfig{Group: group, Local: raft.ServerAddress(s.self.Raft), Timeout: 5 * time.Second})
 }
 
 func (s *Service) raftConfig(id string) *raft.Config {
@@ -117,17 +122,11 @@ func (s *Service) openShard(id int, bootstrap bool) (*shard, error) {
 		f.Close()
 		return nil, fmt.Errorf("shard %d: %w", id, err)
 	}
-	layer, err := s.mux.Layer(uint32(id))
+	trans, err := s.newTransport(uint32(id))
 	if err != nil {
 		f.Close()
 		return nil, err
 	}
-	trans := raft.NewNetworkTransportWithConfig(&raft.NetworkTransportConfig{
-		Stream:  layer,
-		MaxPool: 4,
-		Timeout: 5 * time.Second,
-		Logger:  raftstore.Logger(s.log.With("group", name)),
-	})
 	conf := s.raftConfig(name)
 	conf.NoSnapshotRestoreOnStart = true
 	inst := &instrumentedFSM{FSM: f, m: s.m}
