@@ -29,7 +29,7 @@ func (c *discardConn) SetWriteDeadline(time.Time) error { return nil }
 
 func benchServer(tb testing.TB) *Server {
 	tb.Helper()
-	cfg := daemontest.Config(tb, Spec())
+	cfg := testConfig(tb, Spec())
 	s, err := New(cfg, daemon.Env{Name: "cached", Log: daemontest.Logger(tb)})
 	if err != nil {
 		tb.Fatal(err)

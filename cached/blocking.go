@@ -298,6 +298,7 @@ func (s *Server) unregisterWait(c *Client, req *blockReq) {
 func (c *Client) waitBlocked(cmd *Command, args [][]byte) {
 	s := c.srv
 	req := c.block
+	c.leaveLoop() // the wait must not hold up an event loop
 	defer func() {
 		c.blockDeadline = time.Time{}
 		c.blockActive = nil

@@ -45,7 +45,7 @@ func testBlockingFamily() []*Command {
 func startWithFamily(t *testing.T) (*Server, string) {
 	t.Helper()
 	spec := Spec()
-	cfg := daemontest.Config(t, spec)
+	cfg := testConfig(t, spec)
 	s, err := New(cfg, daemon.Env{Name: "cached", Log: daemontest.Logger(t)})
 	if err != nil {
 		t.Fatal(err)

@@ -94,6 +94,14 @@ type Client struct {
 
 	// ext holds families' per-client state (subscriptions, tracking).
 	ext map[any]any
+
+	// Event loops (reactor_linux.go): loop is the loop serving the
+	// client, nil once it has a goroutine of its own (owned by whoever
+	// runs the client's code); lconn its socket; pushLoop, under pushMu,
+	// the loop that writes its push messages.
+	loop     *eventLoop
+	lconn    *loopConn
+	pushLoop *eventLoop
 }
 
 // multiState is a MULTI in progress.
@@ -220,6 +228,9 @@ func (c *Client) release() {
 func (s *Server) serve(c *Client) {
 	defer s.wg.Done()
 	defer s.dropClient(c)
+	if !c.flush() { // what a client that left its event loop still had
+		return
+	}
 	rc := c.rawConn()
 	var idleAt int64 // Unix ms when the read deadline releases the buffer
 	for !c.closeAfter && !c.killed.Load() {
@@ -361,6 +372,9 @@ func (c *Client) flush() bool {
 	if len(c.out) == 0 {
 		return true
 	}
+	if c.loop != nil {
+		return c.flushLoop(false)
+	}
 	c.flushes++
 	c.writeMu.Lock()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
@@ -411,9 +425,12 @@ func (c *Client) Push(msg []byte) {
 	c.pending = append(c.pending, msg...)
 	start := !c.pushing
 	c.pushing = true
+	l := c.pushLoop
 	c.pushMu.Unlock()
 	if start {
-		go c.drainPush()
+		if l == nil || !l.post(loopTask{kind: taskPush, c: c}) {
+			go c.drainPush()
+		}
 	}
 }
 
@@ -450,7 +467,11 @@ func (c *Client) drainPush() {
 // its goroutine cleans up.
 func (c *Client) Kill() {
 	if c.killed.CompareAndSwap(false, true) {
-		_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+		if c.lconn != nil {
+			c.lconn.kill(c)
+		} else {
+			_ = c.conn.SetReadDeadline(time.Unix(1, 0))
+		}
 		c.Wake()
 	}
 }

@@ -355,6 +355,9 @@ func (c *Client) lastCommandName() string {
 }
 
 func connFD(conn net.Conn) int {
+	if fd, ok := loopConnFD(conn); ok {
+		return fd
+	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		if rc, err := tc.SyscallConn(); err == nil {
 			fd := -1

@@ -31,7 +31,7 @@ func (l *eventLog) take() (events, modified []string) {
 
 func startWithEventLog(t *testing.T) (*eventLog, *tconn) {
 	t.Helper()
-	cfg := daemontest.Config(t, Spec())
+	cfg := testConfig(t, Spec())
 	cfg.NotifyKeyspaceEvents = "KEA"
 	s, err := New(cfg, daemon.Env{Name: "cached", Log: daemontest.Logger(t)})
 	if err != nil {

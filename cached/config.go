@@ -73,6 +73,10 @@ type Config struct {
 	// per CPU). On a small machine shared with the clients, 1 is often
 	// fastest: it spends no CPU handing work between threads.
 	Threads int `yaml:"threads"`
+	// EventLoops is how connections are served: 0 gives every connection
+	// a goroutine of its own (Go's poller); n > 0 serves them from n
+	// epoll event loops, Redis's model (Linux only; elsewhere 0 is used).
+	EventLoops int `yaml:"event_loops"`
 }
 
 // DefaultConfig is cached's built-in configuration: Redis's defaults, on
@@ -151,6 +155,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SlowlogMaxLen < 0 {
 		ps.Add("slowlog_max_len", "must not be negative, got %d", c.SlowlogMaxLen)
+	}
+	if c.EventLoops < 0 || c.EventLoops > 1024 {
+		ps.Add("event_loops", "must be 0 (a goroutine per connection) to 1024, got %d", c.EventLoops)
 	}
 	if c.Threads < 0 || c.Threads > 1024 {
 		ps.Add("threads", "must be 0 (Go's default) to 1024, got %d", c.Threads)

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +24,28 @@ import (
 func startCached(t testing.TB, mutate func(*cached.Config)) (*daemon.Daemon, string) {
 	t.Helper()
 	spec := cached.Spec()
-	cfg := daemontest.Config(t, spec)
+	cfg := testConfig(t, spec)
 	if mutate != nil {
 		mutate(&cfg)
 	}
 	d := daemontest.Start(t, spec, cfg)
 	return d, d.Endpoint("resp")
+}
+
+// testConfig is daemontest.Config with event_loops from
+// ANVIL_CACHED_EVENT_LOOPS when set: make test runs the package under both
+// connection models.
+func testConfig(tb testing.TB, spec *daemon.Spec[cached.Config, *cached.Config]) cached.Config {
+	tb.Helper()
+	cfg := daemontest.Config(tb, spec)
+	if v := os.Getenv("ANVIL_CACHED_EVENT_LOOPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			tb.Fatalf("ANVIL_CACHED_EVENT_LOOPS=%q: %v", v, err)
+		}
+		cfg.EventLoops = n
+	}
+	return cfg
 }
 
 // newClient returns a go-redis client for addr speaking protocol proto.

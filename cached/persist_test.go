@@ -20,7 +20,7 @@ import (
 func runCached(t *testing.T, dataDir, save string) (string, func()) {
 	t.Helper()
 	spec := cached.Spec()
-	cfg := daemontest.Config(t, spec)
+	cfg := testConfig(t, spec)
 	cfg.DataDir = dataDir
 	cfg.Save = save
 	d, err := spec.Build(cfg, daemontest.Logger(t), new(slog.LevelVar), nil)
@@ -131,7 +131,7 @@ func TestDamagedSnapshotRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	spec := cached.Spec()
-	cfg := daemontest.Config(t, spec)
+	cfg := testConfig(t, spec)
 	cfg.DataDir = dir
 	d, err := spec.Build(cfg, daemontest.Logger(t), new(slog.LevelVar), nil)
 	if err != nil {

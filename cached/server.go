@@ -28,6 +28,7 @@ func Spec() *daemon.Spec[Config, *Config] {
 		Flags: []config.Flag[Config]{
 			config.String("requirepass", "password clients must AUTH with", func(c *Config) *string { return &c.RequirePass }),
 			config.String("maxmemory-policy", "eviction `policy` when maxmemory is reached", func(c *Config) *string { return &c.MaxMemoryPolicy }),
+			config.Int("event-loops", "epoll event `loops` serving connections (0 = a goroutine per connection)", func(c *Config) *int { return &c.EventLoops }),
 			config.Int("threads", "OS `threads` running Go code (GOMAXPROCS; 0 = one per CPU)", func(c *Config) *int { return &c.Threads }),
 			{Name: "maxmemory", Usage: "memory `limit` for keys and values (64mb, 1gb; 0 = none)", Set: func(c *Config, v string) error {
 				n, err := ParseMemory(v)
@@ -127,6 +128,11 @@ type Server struct {
 
 	blocking blockState
 	monitors monitors
+
+	// loops are the event loops serving connections (event_loops > 0 on
+	// Linux; empty: a goroutine per connection); nextLoop picks one.
+	loops    []*eventLoop
+	nextLoop atomic.Int64
 
 	persist      persistence
 	saveRules    atomic.Pointer[[]saveRule]
@@ -285,6 +291,12 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.memLimitPrev = debug.SetMemoryLimit(-1)
 	s.applyMemoryLimit()
+	if n := s.cfg.EventLoops; n > 0 && reactorSupported {
+		if err := s.startLoops(n); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("event loops: %w", err)
+		}
+	}
 	bg, cancel := context.WithCancel(context.Background())
 	s.bgCancel = cancel
 	s.bgDone = make(chan struct{})
@@ -366,19 +378,42 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			_ = conn.Close()
 			continue
 		}
+		var lc *loopConn
+		if len(s.loops) > 0 {
+			var err error
+			if lc, err = newLoopConn(conn); err != nil {
+				s.log.Warn("connection not handed to an event loop", "err", err)
+				_ = conn.Close()
+				continue
+			}
+			conn = lc
+		}
 		c := s.newClient(conn)
 		s.clientsMu.Lock()
 		if s.closing.Load() {
 			s.clientsMu.Unlock()
 			_ = conn.Close()
+			if lc != nil {
+				lc.closeFD()
+			}
 			c.release()
 			return
 		}
 		s.clients[c.id] = c
 		s.nclients.Add(1)
 		s.wg.Add(1)
+		if lc != nil {
+			// Posted under clientsMu: ahead of the shutdown's task.
+			l := s.pickLoop()
+			lc.l = l
+			c.lconn = lc
+			c.pushLoop = l
+			l.post(loopTask{kind: taskAdd, c: c})
+		}
 		s.clientsMu.Unlock()
-		go s.serve(c)
+		if lc == nil {
+			go s.serve(c)
+		}
 	}
 }
 
@@ -497,6 +532,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for _, c := range s.Clients() {
 		_ = c.conn.SetReadDeadline(grace)
 		c.Wake()
+	}
+	// Event loops hand their clients to goroutines, which do the same.
+	for _, l := range s.loops {
+		l.post(loopTask{kind: taskShutdown})
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()

@@ -13,6 +13,8 @@
 # yet are listed in testdata/redis-tcl.skip, one name per line.
 # --discover appends to that file the tests that fail only with
 # "unknown command" for a command of a family not built yet.
+# CACHED_ARGS adds flags to cached's command line (CACHED_ARGS='-event-loops 0'
+# runs the suite with a goroutine per connection).
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -44,7 +46,7 @@ bin=$(mktemp -d)/cached
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 admin=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 data=$(mktemp -d)
-"$bin" -listen 127.0.0.1:$port -admin 127.0.0.1:$admin -data-dir "$data" -log-level warn >"$data/cached.log" 2>&1 &
+"$bin" -listen 127.0.0.1:$port -admin 127.0.0.1:$admin -data-dir "$data" -log-level warn ${CACHED_ARGS:-} >"$data/cached.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$data" "$(dirname "$bin")"' EXIT
 for _ in $(seq 100); do redis-cli -p $port ping >/dev/null 2>&1 && break; sleep 0.1; done

@@ -189,6 +189,10 @@ func (p *Parser) prepare() error {
 	return nil
 }
 
+// Full reports whether the last Fill filled the buffer, so the reader
+// may hold more.
+func (p *Parser) Full() bool { return p.buf != nil && p.w == len(p.buf) }
+
 // Idle reports whether the parser holds no unread input and no partial
 // request, so its buffer can be given back while the client is idle.
 func (p *Parser) Idle() bool { return p.r == p.w && !p.inMulti }

@@ -1,0 +1,43 @@
+//go:build !linux
+
+package cached
+
+import (
+	"errors"
+	"net"
+)
+
+// Event loops need epoll: elsewhere event_loops is ignored and every
+// connection has a goroutine of its own.
+const reactorSupported = false
+
+type eventLoop struct{}
+
+type taskKind uint8
+
+const (
+	taskAdd taskKind = iota
+	taskPush
+	taskKill
+	taskShutdown
+)
+
+type loopTask struct {
+	kind taskKind
+	c    *Client
+}
+
+type loopConn struct {
+	net.Conn
+	l *eventLoop
+}
+
+func (s *Server) startLoops(int) error        { return errors.New("event loops need Linux") }
+func (s *Server) pickLoop() *eventLoop        { return nil }
+func (l *eventLoop) post(loopTask) bool       { return false }
+func newLoopConn(net.Conn) (*loopConn, error) { return nil, errors.New("event loops need Linux") }
+func (lc *loopConn) closeFD()                 {}
+func (lc *loopConn) kill(*Client)             {}
+func (c *Client) flushLoop(bool) bool         { return true }
+func (c *Client) leaveLoop()                  {}
+func loopConnFD(net.Conn) (int, bool)         { return 0, false }
