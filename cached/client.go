@@ -548,8 +548,8 @@ func (c *Client) dispatch(args [][]byte) {
 			return
 		}
 	}
-	if s.ks.MaxMemory() > 0 && !c.noEvict {
-		ok := s.ks.Evict(c.now)
+	if mm := s.ks.MaxMemory(); mm > 0 && !c.noEvict {
+		ok := s.evict(mm, c.now)
 		denyOOM := cmd.Flags&FlagDenyOOM != 0 || (cmd.Name == "exec" && c.multi != nil && c.multi.flags&FlagDenyOOM != 0)
 		// Queuing in MULTI takes memory too: over the limit only EXEC,
 		// DISCARD, QUIT and RESET go through, as in Redis.

@@ -148,6 +148,13 @@ type Server struct {
 	memLimitSet  bool
 	threadsPrev  int // GOMAXPROCS before Start, when threads is set
 
+	// evictKick wakes the background evictor (see evict); evictDone
+	// closes when it has stopped; evictFailed says the last eviction
+	// could not get under maxmemory.
+	evictKick   chan struct{}
+	evictDone   chan struct{}
+	evictFailed atomic.Bool
+
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
 }
@@ -155,11 +162,12 @@ type Server struct {
 // New builds a server from a validated config; Start serves it.
 func New(cfg Config, env daemon.Env) (*Server, error) {
 	s := &Server{
-		cfg:     cfg,
-		log:     env.Log,
-		clients: map[int64]*Client{},
-		started: time.Now(),
-		runID:   newRunID(),
+		evictKick: make(chan struct{}, 1),
+		cfg:       cfg,
+		log:       env.Log,
+		clients:   map[int64]*Client{},
+		started:   time.Now(),
+		runID:     newRunID(),
 	}
 	s.ks = store.New(store.Config{Databases: cfg.Databases, Shards: cfg.Shards}, (*observer)(s))
 	s.setupFamilies()
@@ -301,6 +309,8 @@ func (s *Server) Start(ctx context.Context) error {
 	s.bgCancel = cancel
 	s.bgDone = make(chan struct{})
 	go s.background(bg)
+	s.evictDone = make(chan struct{})
+	go s.evictor(bg)
 	s.wg.Add(1)
 	go s.acceptLoop(ln)
 	s.log.Info("serving RESP", "addr", ln.Addr().String())
@@ -551,6 +561,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.bgCancel != nil {
 		s.bgCancel()
 		<-s.bgDone
+		<-s.evictDone
 	}
 	if err := s.saveOnShutdown(); err != nil {
 		errs = append(errs, err)
@@ -621,3 +632,50 @@ func (s *Server) SetFamily(key, v any) {
 // BlockedClients is the counter of clients in a blocking command, for the
 // blocking family to keep and INFO to report.
 func (s *Server) BlockedClients() *atomic.Int64 { return &s.blockedClients }
+
+// evict makes room before a command when used memory is over maxmemory
+// (mm); false means it could not (the command is refused with OOM if it
+// may add memory). Under an allkeys policy, while used memory is at most
+// evictSlack(mm) over the limit, the command goes on at once and the
+// background evictor deletes keys meanwhile, on another core: a command
+// then need not pay for the eviction of the keys it displaces, the
+// costliest part of a write under eviction (cache misses on cold keys).
+// Further over the limit, under noeviction and the volatile policies
+// (which may find nothing to evict and must refuse at once), or when the
+// last eviction failed, the command evicts first, as in Redis.
+func (s *Server) evict(mm, now int64) bool {
+	over := s.ks.UsedMemory() - mm
+	if over <= 0 {
+		return true
+	}
+	if over <= evictSlack(mm) && !s.evictFailed.Load() {
+		switch s.ks.Policy() {
+		case store.AllKeysLRU, store.AllKeysLFU, store.AllKeysRandom, store.AllKeysFIFO:
+			select {
+			case s.evictKick <- struct{}{}:
+			default: // already kicked
+			}
+			return true
+		}
+	}
+	ok := s.ks.Evict(now)
+	s.evictFailed.Store(!ok)
+	return ok
+}
+
+// evictSlack is how far over maxmemory (mm) used memory may go while the
+// background evictor catches up: 1/64 of mm, at least 256 KB.
+func evictSlack(mm int64) int64 { return max(mm/64, 256<<10) }
+
+// evictor evicts keys when evict kicks it, until ctx ends.
+func (s *Server) evictor(ctx context.Context) {
+	defer close(s.evictDone)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.evictKick:
+			s.evictFailed.Store(!s.ks.Evict(time.Now().UnixMilli()))
+		}
+	}
+}
