@@ -26,7 +26,7 @@ test: test-setup
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 	# cached under its other connection model (event_loops; see cached/README.md)
-	ANVIL_CACHED_EVENT_LOOPS=1 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./cached/
+	ANVIL_CACHED_EVENT_LOOPS=0 $(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./cached/
 
 # test-setup installs what the differential tests compare against, when it
 # is missing (needs root and Debian's package archive; the tests skip
