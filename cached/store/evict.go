@@ -304,7 +304,7 @@ func (ks *Keyspace) evictFromPool(p Policy, now int64) bool {
 
 // evictEntry deletes e to free memory, with the "evicted" event.
 func (sh *Shard) evictEntry(e *Entry) {
-	key := []byte(e.key)
+	key := e.keyBytes() // valid until recycle, after the observer calls
 	sh.remove(e)
 	sh.db.ks.evictedKeys.Add(1)
 	sh.modified(key)

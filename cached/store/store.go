@@ -23,6 +23,10 @@ type Observer interface {
 	KeyEvent(class Class, event string, db int, key []byte)
 }
 
+// Both Observer calls may get key as a view of the entry's own memory,
+// valid only during the call: an observer copies what it keeps and never
+// writes to key.
+
 // Class is a keyspace-notification class, as notify-keyspace-events
 // letters select them.
 type Class uint16
@@ -429,10 +433,15 @@ func (db *DB) SetObject(key []byte, obj Object, now int64, keepTTL bool) *Entry 
 // memory and invalidates WATCH and client tracking for it. Call it once
 // after every in-place change of Obj or Str.
 func (db *DB) Updated(e *Entry) {
-	sh := db.ShardOf([]byte(e.key))
+	key := e.keyBytes()
+	sh := db.ShardOf(key)
 	sh.account(e)
-	sh.modified([]byte(e.key))
+	sh.modified(key)
 }
+
+// keyBytes is e's key as a []byte without a copy, for lookups and the
+// Observer: it must not be written to or kept.
+func (e *Entry) keyBytes() []byte { return unsafe.Slice(unsafe.StringData(e.key), len(e.key)) }
 
 // Touched records a change of key that did not go through the store
 // (a value type's own bookkeeping): WATCH and tracking invalidation only.
