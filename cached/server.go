@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -295,7 +296,12 @@ func (s *Server) Start(ctx context.Context) error {
 	s.ln = ln
 	s.lnMu.Unlock()
 	if s.cfg.Threads > 0 {
-		s.threadsPrev = runtime.GOMAXPROCS(s.cfg.Threads)
+		if os.Getenv("GOMAXPROCS") != "" {
+			// The operator set it for the whole process: it wins.
+			s.log.Info("threads ignored: GOMAXPROCS is set in the environment", "threads", s.cfg.Threads, "gomaxprocs", runtime.GOMAXPROCS(0))
+		} else {
+			s.threadsPrev = runtime.GOMAXPROCS(s.cfg.Threads)
+		}
 	}
 	s.memLimitPrev = debug.SetMemoryLimit(-1)
 	s.applyMemoryLimit()
@@ -582,6 +588,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // up it applies to every daemon of the process (which only makes the
 // collector run more often as the heap nears it).
 func (s *Server) applyMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return // the operator's limit for the whole process wins
+	}
 	mm := s.ks.MaxMemory()
 	if mm <= 0 {
 		if s.memLimitSet {
