@@ -684,7 +684,12 @@ func (s *Server) evictor(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.evictKick:
-			s.evictFailed.Store(!s.ks.Evict(time.Now().UnixMilli()))
+			// Down to half the slack (at most 1/8) under the limit: the writes that
+			// follow find room and need not wake us again at once (at
+			// pipeline 1 a wake-up per write cost more than it saved).
+			mm := s.ks.MaxMemory()
+			target := mm - min(evictSlack(mm)/2, mm/8)
+			s.evictFailed.Store(!s.ks.EvictBelow(time.Now().UnixMilli(), target))
 		}
 	}
 }

@@ -119,6 +119,13 @@ func (ks *Keyspace) OverLimit() bool {
 // policy may evict): a command that would add memory must then be
 // refused with OOM. The caller must hold no shard lock.
 func (ks *Keyspace) Evict(now int64) bool {
+	return ks.EvictBelow(now, ks.evict.maxmemory.Load())
+}
+
+// EvictBelow is Evict with a target under maxmemory: it deletes keys
+// until used memory is at most target (a background evictor that frees
+// some room at once is woken less often).
+func (ks *Keyspace) EvictBelow(now, target int64) bool {
 	if !ks.OverLimit() {
 		return true
 	}
@@ -129,7 +136,7 @@ func (ks *Keyspace) Evict(now int64) bool {
 	if p == NoEviction {
 		return false
 	}
-	for fails := 0; ks.OverLimit(); {
+	for fails := 0; ks.mem.Load() > target; {
 		var ok bool
 		if p == AllKeysRandom || p == VolatileRandom {
 			ok = ks.evictRandom(p, now)
