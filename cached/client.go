@@ -549,7 +549,7 @@ func (c *Client) dispatch(args [][]byte) {
 		}
 	}
 	if mm := s.ks.MaxMemory(); mm > 0 && !c.noEvict {
-		ok := s.evict(mm, c.now)
+		ok := s.evict(mm, c.now, c.p.Pending())
 		denyOOM := cmd.Flags&FlagDenyOOM != 0 || (cmd.Name == "exec" && c.multi != nil && c.multi.flags&FlagDenyOOM != 0)
 		// Queuing in MULTI takes memory too: over the limit only EXEC,
 		// DISCARD, QUIT and RESET go through, as in Redis.

@@ -155,6 +155,7 @@ type Server struct {
 	evictKick   chan struct{}
 	evictDone   chan struct{}
 	evictFailed atomic.Bool
+	evicting    atomic.Bool // the background evictor is at work
 
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
@@ -645,19 +646,22 @@ func (s *Server) BlockedClients() *atomic.Int64 { return &s.blockedClients }
 // evict makes room before a command when used memory is over maxmemory
 // (mm); false means it could not (the command is refused with OOM if it
 // may add memory). Under an allkeys policy, while used memory is at most
-// evictSlack(mm) over the limit, the command goes on at once and the
-// background evictor deletes keys meanwhile, on another core: a command
-// then need not pay for the eviction of the keys it displaces, the
-// costliest part of a write under eviction (cache misses on cold keys).
+// evictSlack(mm) over the limit, a command of a pipeline (more of the
+// client's commands are waiting: the loop is busy) goes on at once and
+// the background evictor deletes keys meanwhile, on another core: the
+// command need not pay for the eviction of the keys it displaces, the
+// costliest part of a write under eviction (cache misses on cold keys). A
+// lone command evicts itself unless the evictor is at work already (a
+// wake-up per request would cost more than the eviction).
 // Further over the limit, under noeviction and the volatile policies
 // (which may find nothing to evict and must refuse at once), or when the
 // last eviction failed, the command evicts first, as in Redis.
-func (s *Server) evict(mm, now int64) bool {
+func (s *Server) evict(mm, now int64, pipelined bool) bool {
 	over := s.ks.UsedMemory() - mm
 	if over <= 0 {
 		return true
 	}
-	if over <= evictSlack(mm) && !s.evictFailed.Load() {
+	if over <= evictSlack(mm) && !s.evictFailed.Load() && (pipelined || s.evicting.Load()) {
 		switch s.ks.Policy() {
 		case store.AllKeysLRU, store.AllKeysLFU, store.AllKeysRandom, store.AllKeysFIFO:
 			select {
@@ -689,7 +693,9 @@ func (s *Server) evictor(ctx context.Context) {
 			// pipeline 1 a wake-up per write cost more than it saved).
 			mm := s.ks.MaxMemory()
 			target := mm - min(evictSlack(mm)/2, mm/8)
+			s.evicting.Store(true)
 			s.evictFailed.Store(!s.ks.EvictBelow(time.Now().UnixMilli(), target))
+			s.evicting.Store(false)
 		}
 	}
 }
