@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -187,6 +188,10 @@ func (l *eventLoop) post(t loopTask) bool {
 // run is the loop. After detachSelf the goroutine running it becomes a
 // client's and a new goroutine resumes run where it was.
 func (l *eventLoop) run() {
+	// The loop keeps its thread: unlocked, Go's scheduler moved it between
+	// three or four threads under load (a preempted goroutine is taken by
+	// whichever thread looks first), with the wake-ups that go with it.
+	runtime.LockOSThread()
 	for {
 		for l.pos < l.n {
 			ev := &l.events[l.pos]
@@ -254,6 +259,7 @@ func (l *eventLoop) runTasks() bool {
 			}
 		case taskShutdown:
 			l.shutdown(tasks[i+1:])
+			runtime.UnlockOSThread()
 			return false
 		}
 		tasks[i] = loopTask{}
@@ -401,6 +407,7 @@ func (l *eventLoop) convert(c *Client) {
 func (l *eventLoop) detachSelf(c *Client) {
 	l.convert(c)
 	l.running = nil
+	runtime.UnlockOSThread() // this goroutine is c's now; the loop moves on
 	go l.run()
 }
 
