@@ -60,38 +60,39 @@ func (s *Server) listCommands() []*Command {
 		c.Group = "list"
 		return c
 	}
-	two := func(c *Command) *Command {
+	two := func(c *Command) *Command { // the moves: source, then destination
 		c.First, c.Last, c.Step = 1, 2, 1
+		c.KeySpecs = []string{"RW access delete", "RW insert"}
 		c.Group = "list"
 		return c
 	}
 	const pushCx = "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."
 	return []*Command{
-		one(&Command{Name: "lpush", Arity: -3, Flags: w | FlagDenyOOM | FlagFast, Handler: cmdLPush,
+		one(&Command{Name: "lpush", KeySpecs: []string{"RW insert"}, Arity: -3, Flags: w | FlagDenyOOM | FlagFast, Handler: cmdLPush,
 			Since: "1.0.0", Summary: "Prepends one or more elements to a list. Creates the key if it doesn't exist.", Complexity: pushCx}),
-		one(&Command{Name: "rpush", Arity: -3, Flags: w | FlagDenyOOM | FlagFast, Handler: cmdRPush,
+		one(&Command{Name: "rpush", KeySpecs: []string{"RW insert"}, Arity: -3, Flags: w | FlagDenyOOM | FlagFast, Handler: cmdRPush,
 			Since: "1.0.0", Summary: "Appends one or more elements to a list. Creates the key if it doesn't exist.", Complexity: pushCx}),
-		one(&Command{Name: "lpushx", Arity: -3, Flags: w | FlagDenyOOM | FlagFast, Handler: cmdLPushX,
+		one(&Command{Name: "lpushx", KeySpecs: []string{"RW insert"}, Arity: -3, Flags: w | FlagDenyOOM | FlagFast, Handler: cmdLPushX,
 			Since: "2.2.0", Summary: "Prepends one or more elements to a list only when the list exists.", Complexity: pushCx}),
-		one(&Command{Name: "rpushx", Arity: -3, Flags: w | FlagDenyOOM | FlagFast, Handler: cmdRPushX,
+		one(&Command{Name: "rpushx", KeySpecs: []string{"RW insert"}, Arity: -3, Flags: w | FlagDenyOOM | FlagFast, Handler: cmdRPushX,
 			Since: "2.2.0", Summary: "Appends an element to a list only when the list exists.", Complexity: pushCx}),
-		one(&Command{Name: "lpop", Arity: -2, Flags: w | FlagFast, Handler: cmdLPop,
+		one(&Command{Name: "lpop", KeySpecs: []string{"RW access delete"}, Arity: -2, Flags: w | FlagFast, Handler: cmdLPop,
 			Since: "1.0.0", Summary: "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", Complexity: "O(N) where N is the number of elements returned"}),
-		one(&Command{Name: "rpop", Arity: -2, Flags: w | FlagFast, Handler: cmdRPop,
+		one(&Command{Name: "rpop", KeySpecs: []string{"RW access delete"}, Arity: -2, Flags: w | FlagFast, Handler: cmdRPop,
 			Since: "1.0.0", Summary: "Returns and removes the last elements of a list. Deletes the list if the last element was popped.", Complexity: "O(N) where N is the number of elements returned"}),
-		one(&Command{Name: "llen", Arity: 2, Flags: r | FlagFast, Handler: cmdLLen,
+		one(&Command{Name: "llen", KeySpecs: []string{"RO"}, Arity: 2, Flags: r | FlagFast, Handler: cmdLLen,
 			Since: "1.0.0", Summary: "Returns the length of a list.", Complexity: "O(1)"}),
 		one(&Command{Name: "lrange", Arity: 4, Flags: r, Handler: cmdLRange,
 			Since: "1.0.0", Summary: "Returns a range of elements from a list.", Complexity: "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."}),
 		one(&Command{Name: "lindex", Arity: 3, Flags: r, Handler: cmdLIndex,
 			Since: "1.0.0", Summary: "Returns an element from a list by its index.", Complexity: "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."}),
-		one(&Command{Name: "lset", Arity: 4, Flags: w | FlagDenyOOM, Handler: cmdLSet,
+		one(&Command{Name: "lset", KeySpecs: []string{"RW update"}, Arity: 4, Flags: w | FlagDenyOOM, Handler: cmdLSet,
 			Since: "1.0.0", Summary: "Sets the value of an element in a list by its index.", Complexity: "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."}),
-		one(&Command{Name: "linsert", Arity: 5, Flags: w | FlagDenyOOM, Handler: cmdLInsert,
+		one(&Command{Name: "linsert", KeySpecs: []string{"RW insert"}, Arity: 5, Flags: w | FlagDenyOOM, Handler: cmdLInsert,
 			Since: "2.2.0", Summary: "Inserts an element before or after another element in a list.", Complexity: "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."}),
-		one(&Command{Name: "lrem", Arity: 4, Flags: w, Handler: cmdLRem,
+		one(&Command{Name: "lrem", KeySpecs: []string{"RW delete"}, Arity: 4, Flags: w, Handler: cmdLRem,
 			Since: "1.0.0", Summary: "Removes elements from a list. Deletes the list if the last element was removed.", Complexity: "O(N+M) where N is the length of the list and M is the number of elements removed."}),
-		one(&Command{Name: "ltrim", Arity: 4, Flags: w, Handler: cmdLTrim,
+		one(&Command{Name: "ltrim", KeySpecs: []string{"RW delete"}, Arity: 4, Flags: w, Handler: cmdLTrim,
 			Since: "1.0.0", Summary: "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", Complexity: "O(N) where N is the number of elements to be removed by the operation."}),
 		one(&Command{Name: "lpos", Arity: -3, Flags: r, Handler: cmdLPos,
 			Since: "6.0.6", Summary: "Returns the index of matching elements in a list.", Complexity: "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."}),
@@ -99,17 +100,17 @@ func (s *Server) listCommands() []*Command {
 			Since: "6.2.0", Summary: "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", Complexity: "O(1)"}),
 		two(&Command{Name: "rpoplpush", Arity: 3, Flags: w | FlagDenyOOM, Handler: cmdRPopLPush,
 			Since: "1.2.0", Summary: "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", Complexity: "O(1)"}),
-		{Name: "lmpop", Arity: -4, Flags: w, Keys: lmpopKeys(1), Handler: cmdLMPop, Group: "list",
+		{Name: "lmpop", KeySpecs: []string{"RW access delete"}, Arity: -4, Flags: w, Keys: lmpopKeys(1), Handler: cmdLMPop, Group: "list",
 			Since: "7.0.0", Summary: "Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", Complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
-		{Name: "blpop", Arity: -3, Flags: w | FlagNoScript | FlagBlocking, First: 1, Last: -2, Step: 1, Handler: cmdBLPop, Group: "list",
+		{Name: "blpop", KeySpecs: []string{"RW access delete"}, Arity: -3, Flags: w | FlagNoScript | FlagBlocking, First: 1, Last: -2, Step: 1, Handler: cmdBLPop, Group: "list",
 			Since: "2.0.0", Summary: "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", Complexity: "O(N) where N is the number of provided keys."},
-		{Name: "brpop", Arity: -3, Flags: w | FlagNoScript | FlagBlocking, First: 1, Last: -2, Step: 1, Handler: cmdBRPop, Group: "list",
+		{Name: "brpop", KeySpecs: []string{"RW access delete"}, Arity: -3, Flags: w | FlagNoScript | FlagBlocking, First: 1, Last: -2, Step: 1, Handler: cmdBRPop, Group: "list",
 			Since: "2.0.0", Summary: "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", Complexity: "O(N) where N is the number of provided keys."},
 		two(&Command{Name: "blmove", Arity: 6, Flags: w | FlagDenyOOM | FlagNoScript | FlagBlocking, Handler: cmdBLMove,
 			Since: "6.2.0", Summary: "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", Complexity: "O(1)"}),
 		two(&Command{Name: "brpoplpush", Arity: 4, Flags: w | FlagDenyOOM | FlagNoScript | FlagBlocking, Handler: cmdBRPopLPush,
 			Since: "2.2.0", Summary: "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", Complexity: "O(1)"}),
-		{Name: "blmpop", Arity: -5, Flags: w | FlagBlocking, Keys: lmpopKeys(2), Handler: cmdBLMPop, Group: "list",
+		{Name: "blmpop", KeySpecs: []string{"RW access delete"}, Arity: -5, Flags: w | FlagBlocking, Keys: lmpopKeys(2), Handler: cmdBLMPop, Group: "list",
 			Since: "7.0.0", Summary: "Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", Complexity: "O(N+M) where N is the number of provided keys and M is the number of elements returned."},
 	}
 }
