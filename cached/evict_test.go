@@ -83,3 +83,19 @@ func TestEvictionInBackground(t *testing.T) {
 		}
 	}
 }
+
+// CONFIG SET maxmemory under the memory in use evicts at once, with the
+// "evicted" events, before any further command (Redis's "Keyspace
+// notifications: evicted events" waits for the event and sends nothing).
+func TestConfigSetMaxmemoryEvicts(t *testing.T) {
+	_, addr := startCached(t, func(c *cached.Config) { c.MaxMemoryPolicy = "allkeys-lru" })
+	c := dialRaw(t, addr)
+	sub := dialRaw(t, addr)
+	eq(t, "notify", c.do("CONFIG", "SET", "notify-keyspace-events", "Ee"), "+OK\r\n")
+	eq(t, "PSUBSCRIBE", sub.do("PSUBSCRIBE", "*"), "*3\r\n$10\r\npsubscribe\r\n$1\r\n*\r\n:1\r\n")
+	eq(t, "SET", c.do("SET", "foo", "bar"), "+OK\r\n")
+	eq(t, "CONFIG SET maxmemory", c.do("CONFIG", "SET", "maxmemory", "1"), "+OK\r\n")
+	eq(t, "event", sub.read(), "*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$22\r\n__keyevent@0__:evicted\r\n$3\r\nfoo\r\n")
+	eq(t, "CONFIG SET maxmemory 0", c.do("CONFIG", "SET", "maxmemory", "0"), "+OK\r\n")
+	eq(t, "DBSIZE", c.do("DBSIZE"), ":0\r\n")
+}

@@ -206,6 +206,11 @@ func (s *Server) coreParams() []*Param {
 			ks.SetMaxMemory(n)
 			if s.listener() != nil { // running: follow the new limit
 				s.applyMemoryLimit()
+				if ks.OverLimit() {
+					// Evict down to the new limit now, not at the next
+					// write (Redis starts evicting at CONFIG SET).
+					s.kickEvictor()
+				}
 			}
 		}),
 		{Name: "maxmemory-policy", Get: func() string { return ks.Policy().String() }, Set: func(v string) error {

@@ -664,16 +664,22 @@ func (s *Server) evict(mm, now int64, pipelined bool) bool {
 	if over <= evictSlack(mm) && !s.evictFailed.Load() && (pipelined || s.evicting.Load()) {
 		switch s.ks.Policy() {
 		case store.AllKeysLRU, store.AllKeysLFU, store.AllKeysRandom, store.AllKeysFIFO:
-			select {
-			case s.evictKick <- struct{}{}:
-			default: // already kicked
-			}
+			s.kickEvictor()
 			return true
 		}
 	}
 	ok := s.ks.Evict(now)
 	s.evictFailed.Store(!ok)
 	return ok
+}
+
+// kickEvictor wakes the background evictor (a no-op while it is already
+// kicked).
+func (s *Server) kickEvictor() {
+	select {
+	case s.evictKick <- struct{}{}:
+	default:
+	}
 }
 
 // evictSlack is how far over maxmemory (mm) used memory may go while the
