@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,20 +31,8 @@ func startCached(t testing.TB, mutate func(*cached.Config)) (*daemon.Daemon, str
 }
 
 // testConfig is daemontest.Config with event_loops from
-// ANVIL_CACHED_EVENT_LOOPS when set: make test runs the package under both
-// connection models.
-func testConfig(tb testing.TB, spec *daemon.Spec[cached.Config, *cached.Config]) cached.Config {
-	tb.Helper()
-	cfg := daemontest.Config(tb, spec)
-	if v := os.Getenv("ANVIL_CACHED_EVENT_LOOPS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			tb.Fatalf("ANVIL_CACHED_EVENT_LOOPS=%q: %v", v, err)
-		}
-		cfg.EventLoops = n
-	}
-	return cfg
-}
+// ANVIL_CACHED_EVENT_LOOPS when set (see loops_test.go).
+var testConfig = cached.TestConfig
 
 // newClient returns a go-redis client for addr speaking protocol proto.
 func newClient(t testing.TB, addr string, proto int) *redis.Client {

@@ -9,6 +9,9 @@ import (
 	"github.com/anvilstack/anvil/pkg/daemontest"
 )
 
+// TestConfig is testConfig for the package's external tests.
+var TestConfig = testConfig
+
 // testConfig is daemontest.Config for the tests of this package, with
 // event_loops from ANVIL_CACHED_EVENT_LOOPS when set: `make test` runs the
 // package under both connection models (see cached/README.md).

@@ -66,20 +66,6 @@ type eventLoop struct {
 	dead   bool // the loop ended: tasks are refused
 }
 
-type taskKind uint8
-
-const (
-	taskAdd taskKind = iota
-	taskPush
-	taskKill
-	taskShutdown
-)
-
-type loopTask struct {
-	kind taskKind
-	c    *Client
-}
-
 // loopConn is the socket of a client served by an event loop. Once the
 // client leaves the loop (detach), every method goes to the net.Conn of
 // its own goroutine.

@@ -13,20 +13,6 @@ const reactorSupported = false
 
 type eventLoop struct{}
 
-type taskKind uint8
-
-const (
-	taskAdd taskKind = iota
-	taskPush
-	taskKill
-	taskShutdown
-)
-
-type loopTask struct {
-	kind taskKind
-	c    *Client
-}
-
 type loopConn struct {
 	net.Conn
 	l *eventLoop
