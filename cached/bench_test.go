@@ -1,6 +1,7 @@
 package cached
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -39,6 +40,25 @@ func benchServer(tb testing.TB) *Server {
 
 // runBatch feeds one batch of requests to c and processes it as the
 // connection loop does.
+// checkReplies fails t unless out holds exactly sent well-formed replies,
+// none of them the error of a command that panicked.
+func checkReplies(t *testing.T, out []byte, sent int) {
+	t.Helper()
+	r := resp.NewReader(bytes.NewReader(out))
+	for i := range sent {
+		v, err := r.ReadValue()
+		if err != nil {
+			t.Fatalf("reply %d of %d: %v", i, sent, err)
+		}
+		if v.IsError() && strings.Contains(v.String(), "internal error") {
+			t.Fatalf("a command panicked: %s", v.String())
+		}
+	}
+	if _, err := r.ReadValue(); err == nil {
+		t.Fatalf("more replies than the %d commands", sent)
+	}
+}
+
 func runBatch(tb testing.TB, c *Client, batch []byte) {
 	if err := c.p.Feed(batch); err != nil {
 		tb.Fatal(err)

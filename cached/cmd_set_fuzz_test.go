@@ -65,19 +65,7 @@ func FuzzHashSetCommands(f *testing.F) {
 			}
 		}
 		runBatch(t, c, batch)
-		r := resp.NewReader(bytes.NewReader(conn.out.Bytes()))
-		for i := range sent {
-			v, err := r.ReadValue()
-			if err != nil {
-				t.Fatalf("reply %d of %d: %v", i, sent, err)
-			}
-			if v.IsError() && strings.Contains(v.String(), "internal error") {
-				t.Fatalf("a command panicked: %s", v.String())
-			}
-		}
-		if _, err := r.ReadValue(); err == nil {
-			t.Fatalf("more replies than the %d commands", sent)
-		}
+		checkReplies(t, conn.out.Bytes(), sent)
 		checkCollections(t, s)
 	})
 }
