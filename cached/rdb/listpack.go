@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+
+	"github.com/anvilstack/anvil/pkg/resp"
 )
 
 // Listpack: Redis 7's compact sequence (lists' quicklist nodes, small
@@ -16,7 +18,7 @@ var errListpack = errors.New("invalid listpack")
 const lpHdrSize = 6
 
 // Listpack builds a listpack with Redis's encodings: an element that
-// reads as an int64 (lpStringToInt64) is stored as the smallest integer
+// reads as an int64 (resp.ParseInt, Redis's lpStringToInt64) is stored as the smallest integer
 // encoding, others as strings.
 type Listpack struct {
 	b []byte
@@ -44,7 +46,7 @@ func (lp *Listpack) Size() int { return len(lp.b) + 1 }
 
 // Append adds s, as an integer when it is one.
 func (lp *Listpack) Append(s []byte) {
-	if v, ok := lpStringToInt64(s); ok {
+	if v, ok := resp.ParseInt(s); ok {
 		lp.AppendInt(v)
 		return
 	}
@@ -107,52 +109,6 @@ func (lp *Listpack) Bytes() []byte {
 	binary.LittleEndian.PutUint32(lp.b, uint32(len(lp.b)))
 	binary.LittleEndian.PutUint16(lp.b[4:], uint16(min(lp.n, 65535)))
 	return lp.b
-}
-
-// lpStringToInt64 is Redis's: canonical decimal int64 of fewer than 21
-// bytes.
-func lpStringToInt64(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) >= 21 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	neg := s[0] == '-'
-	p := s
-	if neg {
-		p = s[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if p[0] < '1' || p[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range p {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > 1<<64-1-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // lpEntry is one decoded listpack or ziplist element: a string view, or

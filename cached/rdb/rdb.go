@@ -31,6 +31,8 @@ import (
 	"math"
 	"strconv"
 	"sync"
+
+	"github.com/anvilstack/anvil/pkg/resp"
 )
 
 // Version is the RDB version Redis 7.0 writes (and the newest it reads).
@@ -131,7 +133,7 @@ func AppendLen(b []byte, n uint64) []byte {
 // bytes and compresses by at least 4, else the bytes.
 func (e *Encoder) String(s []byte) {
 	if len(s) <= 11 {
-		if v, ok := lpStringToInt64(s); ok {
+		if v, ok := resp.ParseInt(s); ok {
 			switch {
 			case v >= -(1<<7) && v <= 1<<7-1:
 				e.b = append(e.b, 0xC0, byte(v))
