@@ -2,7 +2,6 @@ package cached
 
 import (
 	"fmt"
-	"net"
 	"runtime"
 	"sort"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/anvilstack/anvil/pkg/resp"
-	"golang.org/x/sys/unix"
 )
 
 // The pub/sub family: SUBSCRIBE PSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE
@@ -507,21 +505,6 @@ func (ps *pubsubState) letSubscribersCatchUp(from *Client, channel []byte, shard
 		}
 	}
 	runtime.Gosched()
-}
-
-// unreadInput reports whether c's socket holds bytes it has not read.
-func unreadInput(c *Client) bool {
-	tc, ok := c.conn.(*net.TCPConn)
-	if !ok {
-		return false
-	}
-	rc, err := tc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	n := 0
-	_ = rc.Control(func(fd uintptr) { n, _ = unix.IoctlGetInt(int(fd), unix.TIOCINQ) })
-	return n > 0
 }
 
 // message builds the messages of one publication in each protocol,

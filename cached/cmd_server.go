@@ -506,14 +506,6 @@ func rssBytes() int64 {
 	return pages * int64(os.Getpagesize())
 }
 
-func totalSystemMemory() int64 {
-	var si syscall.Sysinfo_t
-	if syscall.Sysinfo(&si) != nil {
-		return 0
-	}
-	return int64(si.Totalram) * int64(si.Unit)
-}
-
 // ---- COMMAND ----
 
 func cmdCommand(c *Client, args [][]byte) {
