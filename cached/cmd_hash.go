@@ -227,29 +227,37 @@ func cmdHDel(c *Client, args [][]byte) {
 		c.ReplyInt(0)
 		return
 	}
+	c.ReplyInt(removeMembers(c, e, args, h.Delete, h.Len, store.ClassHash, "hdel"))
+}
+
+// removeMembers deletes the members args[2:] from the collection of entry e
+// at args[1] (HDEL, SREM, ZREM): a collection left empty leaves the
+// keyspace, and the events are Redis's (the command's, then "del" when the
+// key went). It returns how many members were there.
+func removeMembers(c *Client, e *store.Entry, args [][]byte, del func([]byte) bool, size func() int, class store.Class, event string) int64 {
 	deleted, removed := int64(0), false
-	for _, f := range args[2:] {
-		if h.Delete(f) {
+	for _, m := range args[2:] {
+		if del(m) {
 			deleted++
-			if h.Len() == 0 {
+			if size() == 0 {
 				c.db.Unlink(e)
 				removed = true
 				break
 			}
 		}
 	}
-	if deleted > 0 {
-		if !removed {
-			c.db.Updated(e)
-		}
-		c.Notify(store.ClassHash, "hdel", args[1])
-		if removed {
-			c.Notify(store.ClassGeneric, "del", args[1])
-		}
-	} else {
+	if deleted == 0 {
 		c.Unchanged()
+		return 0
 	}
-	c.ReplyInt(deleted)
+	if !removed {
+		c.db.Updated(e)
+	}
+	c.Notify(class, event, args[1])
+	if removed {
+		c.Notify(store.ClassGeneric, "del", args[1])
+	}
+	return deleted
 }
 
 func cmdHLen(c *Client, args [][]byte) {
@@ -502,22 +510,11 @@ func cmdHRandField(c *Client, args [][]byte) {
 }
 
 func cmdHScan(c *Client, args [][]byte) {
-	cursor, ok := c.ParseCursor(args[2])
+	e, cursor, opt, ok := scanStart(c, args, store.KindHash)
 	if !ok {
 		return
 	}
-	_, h, ok := hashLookup(c, args[1], false)
-	if !ok {
-		return
-	}
-	if h == nil {
-		replyEmptyScan(c)
-		return
-	}
-	opt, ok := c.ParseScanOptions(args, 3, false)
-	if !ok {
-		return
-	}
+	h := e.Obj.(*collection.Hash)
 	body := c.Scratch()
 	n := 0
 	next := h.Scan(cursor, opt.Count, func(f, v []byte) {
@@ -531,11 +528,25 @@ func cmdHScan(c *Client, args [][]byte) {
 	replyScan(c, next, n, body)
 }
 
-// replyEmptyScan is a SCAN reply without elements and cursor 0.
-func replyEmptyScan(c *Client) {
-	c.ReplyArray(2)
-	c.ReplyBulkString("0")
-	c.ReplyArray(0)
+// scanStart begins HSCAN, SSCAN and ZSCAN in Redis's order: the cursor,
+// then the key as the given kind, then (only when the key exists) the
+// options. ok is false once a reply has been written: an error, or the
+// empty scan of a missing key.
+func scanStart(c *Client, args [][]byte, kind store.Kind) (e *store.Entry, cursor uint64, opt ScanOptions, ok bool) {
+	if cursor, ok = c.ParseCursor(args[2]); !ok {
+		return nil, 0, opt, false
+	}
+	if e, ok = c.LookupKind(args[1], kind, false); !ok {
+		return nil, 0, opt, false
+	}
+	if e == nil {
+		c.ReplyArray(2)
+		c.ReplyBulkString("0")
+		c.ReplyArray(0)
+		return nil, 0, opt, false
+	}
+	opt, ok = c.ParseScanOptions(args, 3, false)
+	return e, cursor, opt, ok
 }
 
 // replyScan writes a *SCAN reply whose n elements are in body (the

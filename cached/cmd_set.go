@@ -151,29 +151,7 @@ func cmdSRem(c *Client, args [][]byte) {
 		c.ReplyInt(0)
 		return
 	}
-	deleted, removed := int64(0), false
-	for _, m := range args[2:] {
-		if s.Remove(m) {
-			deleted++
-			if s.Len() == 0 {
-				c.db.Unlink(e)
-				removed = true
-				break
-			}
-		}
-	}
-	if deleted > 0 {
-		if !removed {
-			c.db.Updated(e)
-		}
-		c.Notify(store.ClassSet, "srem", args[1])
-		if removed {
-			c.Notify(store.ClassGeneric, "del", args[1])
-		}
-	} else {
-		c.Unchanged()
-	}
-	c.ReplyInt(deleted)
+	c.ReplyInt(removeMembers(c, e, args, s.Remove, s.Len, store.ClassSet, "srem"))
 }
 
 func cmdSMove(c *Client, args [][]byte, st *setState) {
@@ -603,22 +581,11 @@ func sunionDiffGeneric(c *Client, keys [][]byte, dst []byte, diff bool, st *setS
 }
 
 func cmdSScan(c *Client, args [][]byte) {
-	cursor, ok := c.ParseCursor(args[2])
+	e, cursor, opt, ok := scanStart(c, args, store.KindSet)
 	if !ok {
 		return
 	}
-	_, s, ok := setLookup(c, args[1], false)
-	if !ok {
-		return
-	}
-	if s == nil {
-		replyEmptyScan(c)
-		return
-	}
-	opt, ok := c.ParseScanOptions(args, 3, false)
-	if !ok {
-		return
-	}
+	s := e.Obj.(*collection.Set)
 	body := c.Scratch()
 	n := 0
 	next := s.Scan(cursor, opt.Count, func(m []byte) {

@@ -405,30 +405,7 @@ func cmdZRem(c *Client, args [][]byte) {
 		c.ReplyInt(0)
 		return
 	}
-	deleted := 0
-	removed := false
-	for _, m := range args[2:] {
-		if z.Delete(m) {
-			deleted++
-		}
-		if z.Len() == 0 {
-			c.DB().Unlink(e)
-			removed = true
-			break
-		}
-	}
-	if deleted > 0 {
-		if !removed {
-			c.DB().Updated(e)
-		}
-		c.Notify(store.ClassZSet, "zrem", key)
-		if removed {
-			c.Notify(store.ClassGeneric, "del", key)
-		}
-	} else {
-		c.Unchanged()
-	}
-	c.ReplyInt(int64(deleted))
+	c.ReplyInt(removeMembers(c, e, args, z.Delete, z.Len, store.ClassZSet, "zrem"))
 }
 
 func cmdZCard(c *Client, args [][]byte) {

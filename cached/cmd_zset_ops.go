@@ -696,24 +696,11 @@ func zrandMemberCount(c *Client, key []byte, l int64, withScores bool) {
 }
 
 func cmdZScan(c *Client, args [][]byte) {
-	cursor, ok := c.ParseCursor(args[2])
+	e, cursor, opt, ok := scanStart(c, args, store.KindZSet)
 	if !ok {
 		return
 	}
-	_, z, ok := zsetLookup(c, args[1], false)
-	if !ok {
-		return
-	}
-	if z == nil {
-		c.ReplyArray(2)
-		c.ReplyBulkString("0")
-		c.ReplyArray(0)
-		return
-	}
-	opt, ok := c.ParseScanOptions(args, 3, false)
-	if !ok {
-		return
-	}
+	z := e.Obj.(*zset.ZSet)
 	body := c.Scratch()
 	n := 0
 	listpack := z.IsListpack()
@@ -731,11 +718,7 @@ func cmdZScan(c *Client, args [][]byte) {
 		body = resp.AppendBulk(body, num)
 		n += 2
 	})
-	c.ReplyArray(2)
-	c.ReplyBulkString(strconv.FormatUint(next, 10))
-	c.ReplyArray(n)
-	c.ReplyRaw(body)
-	c.SetScratch(body)
+	replyScan(c, next, n, body)
 }
 
 // zsetFormatListpackScore formats a score as a listpack stores it (Redis's
