@@ -102,6 +102,9 @@ type Client struct {
 	loop     *eventLoop
 	lconn    *loopConn
 	pushLoop *eventLoop
+	// outQueued: out waits in loop.writes to be written before the
+	// loop's next wait; push messages queued since go after it.
+	outQueued bool
 }
 
 // multiState is a MULTI in progress.
@@ -364,6 +367,10 @@ func (c *Client) processInput() bool {
 		h(c)
 	}
 	c.publishState()
+	if c.loop != nil && !c.closeAfter {
+		c.loop.queueWrite(c)
+		return true
+	}
 	return c.flush() && !c.closeAfter
 }
 

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -58,6 +59,11 @@ type eventLoop struct {
 	n, pos  int     // events[pos:n] are still to handle
 	running *Client // the client whose commands run now
 	swept   time.Duration
+	// writes are the clients whose replies wait for the end of the pass
+	// over the ready connections (queueWrite).
+	writes []*Client
+	// spin: the loop polls for spinFor before it blocks (wait).
+	spin bool
 
 	mu     sync.Mutex
 	tasks  []loopTask
@@ -206,12 +212,9 @@ func (l *eventLoop) run() {
 				l.drop(c)
 			}
 		}
+		l.flushWrites()
 		l.sweep()
-		wait := -1
-		if len(l.clients) > 0 {
-			wait = 1000 // ms: the next sweep
-		}
-		n, err := unix.EpollWait(l.epfd, l.events[:], wait)
+		n, err := l.wait()
 		if err != nil {
 			if err == unix.EINTR {
 				continue
@@ -222,6 +225,91 @@ func (l *eventLoop) run() {
 		}
 		l.n, l.pos = n, 0
 	}
+}
+
+// spinFor is how long a busy loop keeps polling for input before it
+// blocks in epoll_wait.
+const spinFor = 50 * time.Microsecond
+
+// wait waits for events. Under load the next request is usually a few
+// microseconds away: a loop that slept in epoll_wait then has to be woken
+// by the client's write (a wake-up, and on a VM an inter-processor
+// interrupt, that the writer pays for), and it did so a few thousand
+// times a second at pipeline 16 where redis-server, slower to come back
+// to its wait, almost never sleeps. So a loop whose last blocking wait
+// ended within spinFor polls (epoll_wait without a timeout, a raw system
+// call that keeps the thread's P) for up to spinFor before it blocks; a
+// loop whose clients are quieter blocks at once, as before.
+func (l *eventLoop) wait() (int, error) {
+	if n, err := l.pollNow(); n != 0 || err != nil {
+		return n, err
+	}
+	if l.spin {
+		deadline := l.s.mono() + spinFor
+		for {
+			if n, err := l.pollNow(); n != 0 || err != nil {
+				return n, err
+			}
+			if l.s.mono() >= deadline {
+				break
+			}
+		}
+	}
+	timeout := -1
+	if len(l.clients) > 0 {
+		timeout = 1000 // ms: the next sweep
+	}
+	start := l.s.mono()
+	n, err := unix.EpollWait(l.epfd, l.events[:], timeout)
+	l.spin = n > 0 && l.s.mono()-start < spinFor
+	return n, err
+}
+
+// pollNow is epoll_wait without waiting, as a raw system call (it never
+// blocks, so the runtime need not hand the thread's P over).
+func (l *eventLoop) pollNow() (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(l.epfd), uintptr(unsafe.Pointer(&l.events[0])), uintptr(len(l.events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+// rawRead, rawWrite and rawWritev are read(2), write(2) and writev(2) of
+// a loop's non-blocking sockets as raw system calls: they never block, so
+// the runtime need not know (no entersyscall/exitsyscall, and Go's
+// sysmon does not hand the loop thread's P to another thread while the
+// kernel copies).
+func rawRead(fd int, b []byte) (int, error) {
+	if len(b) == 0 {
+		return 0, nil
+	}
+	r, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+func rawWrite(fd int, b []byte) (int, error) {
+	r, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
+}
+
+func rawWritev(fd int, a, b []byte) (int, error) {
+	var iov [2]unix.Iovec
+	iov[0].Base = &a[0]
+	iov[0].SetLen(len(a))
+	iov[1].Base = &b[0]
+	iov[1].SetLen(len(b))
+	r, _, e := unix.RawSyscall(unix.SYS_WRITEV, uintptr(fd), uintptr(unsafe.Pointer(&iov[0])), 2)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }
 
 // runTasks runs the posted tasks; false when the loop has ended.
@@ -288,6 +376,15 @@ func (l *eventLoop) serveClient(c *Client) bool {
 	// rather than after another epoll_wait, a few times at most.
 	var err error
 	for i := 0; i < 4; i++ {
+		if c.outQueued {
+			// Reading again: what the last read brought goes out first.
+			if !c.flushLoop(false) {
+				return false
+			}
+			if c.loop == nil {
+				return true
+			}
+		}
 		var n int
 		c.p.Unauthenticated = !c.authed && s.authRequired()
 		n, err = c.p.Fill(c.lconn)
@@ -354,6 +451,17 @@ func (l *eventLoop) drop(c *Client) {
 // convert moves c from the loop to a net.Conn served by Go's poller.
 func (l *eventLoop) convert(c *Client) {
 	lc := c.lconn
+	if c.outQueued {
+		// Its goroutine writes out first, then the pushes, as they were
+		// queued after out.
+		c.outQueued = false
+		c.pushMu.Lock()
+		if len(c.pending) > 0 {
+			c.out = append(c.out, c.pending...)
+			c.pending = c.pending[:0]
+		}
+		c.pushMu.Unlock()
+	}
 	_ = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, lc.fd, nil)
 	delete(l.clients, lc.fd)
 	var conn net.Conn
@@ -457,18 +565,57 @@ func (l *eventLoop) writePushes(c *Client) {
 	}
 	c.pushing = false
 	c.pushMu.Unlock()
-	if c.loop != l || l.clients[c.lconn.fd] != c {
-		return
+	if c.loop != l || l.clients[c.lconn.fd] != c || c.outQueued {
+		return // gone, or flushWrites writes them after its replies
 	}
 	if !c.flushLoop(true) {
 		l.drop(c)
 	}
 }
 
+// queueWrite leaves the replies of the client whose input the loop has
+// just run to flushWrites, as Redis writes every reply of a pass over the
+// ready connections before it waits again (beforeSleep): the clients get
+// their replies in a burst, and the next wait finds more of them ready.
+// Push messages queued so far go before the replies (as flush orders
+// them); those queued from now on (by the commands of the next clients)
+// go after.
+func (l *eventLoop) queueWrite(c *Client) {
+	if c.outQueued || len(c.out) == 0 {
+		return
+	}
+	c.pushMu.Lock()
+	if len(c.pending) > 0 {
+		merged := append(c.pending, c.out...)
+		c.pending = c.out[:0]
+		c.out = merged
+	}
+	c.pushMu.Unlock()
+	c.outQueued = true
+	l.writes = append(l.writes, c)
+}
+
+// flushWrites writes the replies queueWrite left, before the loop waits.
+func (l *eventLoop) flushWrites() {
+	for i, c := range l.writes {
+		l.writes[i] = nil
+		if !c.outQueued || c.loop != l || l.clients[c.lconn.fd] != c {
+			continue // written already, or the client left or closed
+		}
+		if !c.flushLoop(false) {
+			l.drop(c)
+		}
+	}
+	l.writes = l.writes[:0]
+}
+
 // flushLoop writes a loop client's pending pushes and replies without
-// blocking. What the socket does not take is written by the client's own
-// goroutine after a detach. force writes pushes even with no reply.
+// blocking: the pushes first, or after the replies if these were queued
+// (queueWrite). What the socket does not take is written by the client's
+// own goroutine after a detach. force writes pushes even with no reply.
 func (c *Client) flushLoop(force bool) bool {
+	pushesAfter := c.outQueued
+	c.outQueued = false
 	if len(c.out) == 0 && !force {
 		return true
 	}
@@ -487,19 +634,22 @@ func (c *Client) flushLoop(force bool) bool {
 	if len(c.out) > 0 {
 		c.flushes++
 	}
+	first, second := pushed, c.out
+	if pushesAfter {
+		first, second = c.out, pushed
+	}
 	fd := c.lconn.fd
-	total := len(pushed) + len(c.out)
+	total := len(first) + len(second)
 	var n int
 	var err error
 	for {
-		if len(pushed) > 0 {
-			if len(c.out) > 0 {
-				n, err = unix.Writev(fd, [][]byte{pushed, c.out})
-			} else {
-				n, err = unix.Write(fd, pushed)
-			}
-		} else {
-			n, err = unix.Write(fd, c.out)
+		switch {
+		case len(first) > 0 && len(second) > 0:
+			n, err = rawWritev(fd, first, second)
+		case len(first) > 0:
+			n, err = rawWrite(fd, first)
+		default:
+			n, err = rawWrite(fd, second)
 		}
 		if err != unix.EINTR {
 			break
@@ -526,10 +676,10 @@ func (c *Client) flushLoop(force bool) bool {
 	// The socket is full: keep the rest, in order, and let a goroutine
 	// of the client's own wait for the reader.
 	var rest []byte
-	if n < len(pushed) {
-		rest = append(append(rest, pushed[n:]...), c.out...)
+	if n < len(first) {
+		rest = append(append(rest, first[n:]...), second...)
 	} else {
-		rest = append(rest, c.out[n-len(pushed):]...)
+		rest = append(rest, second[n-len(first):]...)
 	}
 	l := c.loop
 	if l.running == c {
@@ -537,7 +687,7 @@ func (c *Client) flushLoop(force bool) bool {
 		l.detachSelf(c)
 		return c.flush()
 	}
-	// An idle client (only pushes were written): its goroutine waits
+	// An idle client (pushes, or replies queueWrite left): its goroutine waits
 	// for input as usual while drainPush waits for the reader, as with
 	// event_loops 0 (so a kill stops both).
 	c.out = c.out[:0]
@@ -568,7 +718,7 @@ func (lc *loopConn) Read(b []byte) (int, error) {
 		return d.Read(b)
 	}
 	for {
-		n, err := unix.Read(lc.fd, b)
+		n, err := rawRead(lc.fd, b)
 		switch {
 		case err == unix.EINTR:
 			continue

@@ -26,4 +26,5 @@ func (lc *loopConn) closeFD()                 {}
 func (lc *loopConn) kill(*Client)             {}
 func (c *Client) flushLoop(bool) bool         { return true }
 func (c *Client) leaveLoop()                  {}
+func (l *eventLoop) queueWrite(*Client)       {}
 func loopConnFD(net.Conn) (int, bool)         { return 0, false }
