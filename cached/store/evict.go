@@ -158,7 +158,7 @@ func (ks *Keyspace) EvictBelow(now, target int64) bool {
 // keys with a TTL), or returns nil. Empty databases and shards are skipped
 // by their lock-free counts.
 func (ks *Keyspace) nonEmptyShard(db *DB, volatile bool) *Shard {
-	if (volatile && db.volatile.Load() == 0) || (!volatile && db.keys.Load() == 0) {
+	if (volatile && db.volShards.Load() == 0) || (!volatile && db.keyShards.Load() == 0) {
 		return nil
 	}
 	start := rand.IntN(len(db.shards))

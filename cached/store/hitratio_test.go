@@ -105,7 +105,7 @@ func hitRatio(t *testing.T, universe, capacity, requests int, s float64, opsPerM
 			}
 		}
 	}
-	return float64(hits) / float64(counted), float64(lruHits) / float64(counted), int(db.keys.Load())
+	return float64(hits) / float64(counted), float64(lruHits) / float64(counted), db.Size()
 }
 
 // allkeys-lru's sampled approximation stays within a few percent of an

@@ -164,9 +164,13 @@ type DB struct {
 	mask   uint64
 	shards []Shard
 
-	// keys and volatile count entries without a lock, so that eviction
-	// and sampling skip empty databases and shards cheaply.
-	keys, volatile atomic.Int64
+	// keyShards and volShards count the shards that hold keys (keys with
+	// a TTL), without a lock, so that eviction skips empty databases
+	// cheaply. They change only when a shard empties or stops being
+	// empty: a count of keys here, updated by every insert and delete
+	// from the loop and the evictor on the other core, cost a contended
+	// cache line per SET under eviction (12% of the loop's time).
+	keyShards, volShards atomic.Int64
 }
 
 // ID is the database's index (SELECT's argument).
@@ -535,8 +539,9 @@ func (sh *Shard) insertKeepMeta(e *Entry, atime uint32) {
 	e.idx = uint32(len(sh.entries))
 	sh.entries = append(sh.entries, e)
 	sh.atimes = append(sh.atimes, atime)
-	sh.n.Add(1)
-	sh.db.keys.Add(1)
+	if sh.n.Add(1) == 1 {
+		sh.db.keyShards.Add(1)
+	}
 	if e.expire != 0 {
 		sh.addVolatile(e)
 	}
@@ -558,8 +563,9 @@ func (sh *Shard) remove(e *Entry) {
 	sh.entries[last] = nil
 	sh.entries = sh.entries[:last]
 	sh.atimes = sh.atimes[:last]
-	sh.n.Add(-1)
-	sh.db.keys.Add(-1)
+	if sh.n.Add(-1) == 0 {
+		sh.db.keyShards.Add(-1)
+	}
 	if e.expire != 0 {
 		sh.removeVolatile(e)
 	}
@@ -572,13 +578,15 @@ func (sh *Shard) remove(e *Entry) {
 func (sh *Shard) addVolatile(e *Entry) {
 	e.vidx = uint32(len(sh.volatile))
 	sh.volatile = append(sh.volatile, e)
-	sh.nvol.Add(1)
-	sh.db.volatile.Add(1)
+	if sh.nvol.Add(1) == 1 {
+		sh.db.volShards.Add(1)
+	}
 }
 
 func (sh *Shard) removeVolatile(e *Entry) {
-	sh.nvol.Add(-1)
-	sh.db.volatile.Add(-1)
+	if sh.nvol.Add(-1) == 0 {
+		sh.db.volShards.Add(-1)
+	}
 	last := len(sh.volatile) - 1
 	moved := sh.volatile[last]
 	sh.volatile[e.vidx] = moved
@@ -681,8 +689,12 @@ func (db *DB) Flush() {
 		sh.entries = nil
 		sh.atimes = nil
 		sh.volatile = nil
-		db.keys.Add(-int64(sh.n.Swap(0)))
-		db.volatile.Add(-int64(sh.nvol.Swap(0)))
+		if sh.n.Swap(0) != 0 {
+			db.keyShards.Add(-1)
+		}
+		if sh.nvol.Swap(0) != 0 {
+			db.volShards.Add(-1)
+		}
 	}
 	db.ks.observer.KeyModified(db.id, nil)
 }
@@ -721,13 +733,21 @@ func (db *DB) Swap(other *DB) {
 		av, bv := a.nvol.Load(), b.nvol.Load()
 		a.nvol.Store(bv)
 		b.nvol.Store(av)
-		db.keys.Add(int64(bn - an))
-		other.keys.Add(int64(an - bn))
-		db.volatile.Add(int64(bv - av))
-		other.volatile.Add(int64(av - bv))
+		db.keyShards.Add(nonEmpty(bn) - nonEmpty(an))
+		other.keyShards.Add(nonEmpty(an) - nonEmpty(bn))
+		db.volShards.Add(nonEmpty(bv) - nonEmpty(av))
+		other.volShards.Add(nonEmpty(av) - nonEmpty(bv))
 	}
 	db.ks.observer.KeyModified(db.id, nil)
 	db.ks.observer.KeyModified(other.id, nil)
+}
+
+// nonEmpty is 1 for a shard count above 0, else 0.
+func nonEmpty(n int32) int64 {
+	if n > 0 {
+		return 1
+	}
+	return 0
 }
 
 // RandomKey returns a random live key of db, or nil if it is empty. It
