@@ -244,7 +244,7 @@ func (l *eventLoop) wait() (int, error) {
 	if n, err := l.pollNow(); n != 0 || err != nil {
 		return n, err
 	}
-	if l.spin {
+	if l.spin && !l.s.evictorBusy() {
 		deadline := l.s.mono() + spinFor
 		for {
 			if n, err := l.pollNow(); n != 0 || err != nil {
@@ -263,6 +263,13 @@ func (l *eventLoop) wait() (int, error) {
 	n, err := unix.EpollWait(l.epfd, l.events[:], timeout)
 	l.spin = n > 0 && l.s.mono()-start < spinFor
 	return n, err
+}
+
+// evictorBusy says whether the background evictor ran in the last 10 ms:
+// a loop that spins then takes a core the evictor (and on a small
+// machine the clients) need.
+func (s *Server) evictorBusy() bool {
+	return s.evicting.Load() || s.mono()-time.Duration(s.evictedAt.Load()) < 10*time.Millisecond
 }
 
 // pollNow is epoll_wait without waiting, as a raw system call (it never

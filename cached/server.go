@@ -155,7 +155,8 @@ type Server struct {
 	evictKick   chan struct{}
 	evictDone   chan struct{}
 	evictFailed atomic.Bool
-	evicting    atomic.Bool // the background evictor is at work
+	evicting    atomic.Bool  // the background evictor is at work
+	evictedAt   atomic.Int64 // s.mono() when the background evictor last finished
 
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
@@ -702,6 +703,7 @@ func (s *Server) evictor(ctx context.Context) {
 			s.evicting.Store(true)
 			s.evictFailed.Store(!s.ks.EvictBelow(time.Now().UnixMilli(), target))
 			s.evicting.Store(false)
+			s.evictedAt.Store(int64(s.mono()))
 		}
 	}
 }
