@@ -6,9 +6,12 @@
 //
 // # Design
 //
-// One goroutine serves each connection: it reads what the client sent,
-// runs every complete request in it (pipelining) and writes all the
-// replies with one write. Commands are entries of a table ([Command]) that
+// An epoll event loop (event_loops, default 1, Linux; 0 or elsewhere: a
+// goroutine per connection) serves the connections as Redis does: it reads
+// what each ready client sent, runs every complete request in it
+// (pipelining), and writes each client's replies with one write before it
+// waits again; under load it polls for up to 50 µs before it sleeps (see
+// reactor_linux.go and README.md, "Connection models"). Commands are entries of a table ([Command]) that
 // each family contributes from its own cmd_<family>.go file; the
 // dispatcher checks arity, authentication and MULTI state with Redis's
 // error texts, locks the shards of the keys the entry declares, and calls
