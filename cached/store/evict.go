@@ -76,9 +76,18 @@ type evictor struct {
 	samples   atomic.Int32
 	access    accessParams
 
-	mu   sync.Mutex // guards pool; taken before any shard lock, never under one
+	mu   sync.Mutex // guards pool and freed; taken before any shard lock, never under one
 	pool []poolEntry
+	// freed is memory evicted but not yet taken off Keyspace.mem: the
+	// evictor subtracts it in steps of freeStep, so that the counter's
+	// cache line, which the event loop reads and writes on every write
+	// command, does not move to the evictor's core on every key.
+	freed int64
 }
+
+// freeStep is how much evicted memory the evictor gathers before it
+// updates the keyspace's total.
+const freeStep = 16 << 10
 
 func (ev *evictor) init() {
 	ev.samples.Store(DefaultSamples)
@@ -136,7 +145,11 @@ func (ks *Keyspace) EvictBelow(now, target int64) bool {
 	if p == NoEviction {
 		return false
 	}
-	for fails := 0; ks.mem.Load() > target; {
+	defer ev.flushFreed(ks)
+	for fails := 0; ks.mem.Load()-ev.freed > target; {
+		if ev.freed >= freeStep {
+			ev.flushFreed(ks)
+		}
 		var ok bool
 		if p == AllKeysRandom || p == VolatileRandom {
 			ok = ks.evictRandom(p, now)
@@ -152,6 +165,15 @@ func (ks *Keyspace) EvictBelow(now, target int64) bool {
 		}
 	}
 	return true
+}
+
+// flushFreed takes the memory evicted so far off the keyspace's total.
+// ev.mu is held.
+func (ev *evictor) flushFreed(ks *Keyspace) {
+	if ev.freed != 0 {
+		ks.mem.Add(-ev.freed)
+		ev.freed = 0
+	}
 }
 
 // nonEmptyShard locks and returns a random shard of db that has keys (or
@@ -309,10 +331,11 @@ func (ks *Keyspace) evictFromPool(p Policy, now int64) bool {
 	return false
 }
 
-// evictEntry deletes e to free memory, with the "evicted" event.
+// evictEntry deletes e to free memory, with the "evicted" event; the
+// memory is added to ev.freed (ev.mu is held).
 func (sh *Shard) evictEntry(e *Entry) {
 	key := e.keyBytes() // valid until recycle, after the observer calls
-	sh.remove(e)
+	sh.db.ks.evict.freed += sh.detach(e)
 	sh.db.ks.evictedKeys.Add(1)
 	sh.modified(key)
 	sh.db.ks.observer.KeyEvent(ClassEvicted, "evicted", sh.db.id, key)

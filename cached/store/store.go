@@ -553,7 +553,11 @@ func (sh *Shard) insertKeepMeta(e *Entry, atime uint32) {
 
 // remove deletes e from the shard's structures. Entries only ever move to
 // a lower index here, which is what SCAN's guarantee rests on.
-func (sh *Shard) remove(e *Entry) {
+func (sh *Shard) remove(e *Entry) { sh.db.ks.mem.Add(-sh.detach(e)) }
+
+// detach is remove but for the keyspace's memory total: it returns the
+// bytes e held, for the caller to take off it.
+func (sh *Shard) detach(e *Entry) int64 {
 	delete(sh.m, e.key)
 	last := len(sh.entries) - 1
 	moved := sh.entries[last]
@@ -569,10 +573,11 @@ func (sh *Shard) remove(e *Entry) {
 	if e.expire != 0 {
 		sh.removeVolatile(e)
 	}
-	sh.mem -= int64(e.mem)
-	sh.db.ks.mem.Add(-int64(e.mem))
+	freed := int64(e.mem)
+	sh.mem -= freed
 	e.mem = 0
 	sh.maybeShrink()
+	return freed
 }
 
 func (sh *Shard) addVolatile(e *Entry) {
