@@ -12,17 +12,8 @@
 # average. Environment: ROUNDS (3), DURATION (10s), CLIENTS (16,64),
 # SHARDS (1,16), VALUE_SIZE (256).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-KVBENCH_DIR=${KVBENCH_DIR:-$ROOT/../shared/bench/kv}
 ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10s}; CLIENTS=${CLIENTS:-16,64}; SHARDS=${SHARDS:-1,16}; VALUE_SIZE=${VALUE_SIZE:-256}
-WORK=$(mktemp -d /tmp/kvd-shards-bench.XXXXXX)
-cleanup() {
-  for d in "$WORK"/cluster-*; do [ -d "$d" ] && "$WORK/bin/anvil" cluster down --dir "$d" >/dev/null 2>&1 || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-(cd "$ROOT" && go build -o "$WORK/bin/" ./cmd/anvil ./cmd/kvd)
-(cd "$KVBENCH_DIR" && go build -o "$WORK/bin/kvbench" ./cmd/kvbench)
+. "$(dirname "$0")/bench-env.sh" kvd-shards-bench
 IFS=, read -r -a counts <<< "$SHARDS"
 for r in $(seq 1 "$ROUNDS"); do
   order=("${counts[@]}")

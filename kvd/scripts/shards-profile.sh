@@ -16,17 +16,8 @@
 #
 # Run it alone on the machine (flock -x /tmp/anvil-bench.lock ...).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-KVBENCH_DIR=${KVBENCH_DIR:-$ROOT/../shared/bench/kv}
 SHARDS=${SHARDS:-1,16}; CLIENTS=${CLIENTS:-64}; WINDOW=${WINDOW:-5}; VALUE_SIZE=${VALUE_SIZE:-256}
-WORK=$(mktemp -d /tmp/kvd-shards-profile.XXXXXX)
-cleanup() {
-  for d in "$WORK"/cluster-*; do [ -d "$d" ] && "$WORK/bin/anvil" cluster down --dir "$d" >/dev/null 2>&1 || true; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-(cd "$ROOT" && go build -o "$WORK/bin/" ./cmd/anvil ./cmd/kvd)
-(cd "$KVBENCH_DIR" && go build -o "$WORK/bin/kvbench" ./cmd/kvbench)
+. "$(dirname "$0")/bench-env.sh" kvd-shards-profile
 EVENTS=syscalls:sys_enter_fdatasync,syscalls:sys_enter_write,syscalls:sys_enter_writev,syscalls:sys_enter_read,syscalls:sys_enter_futex,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_nanosleep,context-switches
 PERF=1
 if ! command -v perf >/dev/null || ! perf stat -x, -e "$EVENTS" -o /dev/null true 2>/dev/null; then
