@@ -78,6 +78,12 @@ type Config struct {
 	// 0 gives every connection a goroutine of its own (Go's poller). The
 	// default, 1, measured fastest (cached/README.md "Measured").
 	EventLoops int `yaml:"event_loops"`
+	// EventLoopPoll is how long a busy event loop polls for input before
+	// it sleeps in epoll_wait (only a loop whose last wait was shorter
+	// than this polls): under steady traffic it saves the wake-up each
+	// sleep costs, at the price of a core kept busy while requests come
+	// closer together than this. 0 never polls.
+	EventLoopPoll time.Duration `yaml:"event_loop_poll"`
 }
 
 // DefaultConfig is cached's built-in configuration: Redis's defaults, on
@@ -98,6 +104,7 @@ func DefaultConfig() Config {
 		SlowlogLogSlowerThan:   10000,
 		SlowlogMaxLen:          128,
 		EventLoops:             1,
+		EventLoopPoll:          50 * time.Microsecond,
 	}
 }
 
@@ -160,6 +167,9 @@ func (c *Config) Validate() error {
 	}
 	if c.EventLoops < 0 || c.EventLoops > 1024 {
 		ps.Add("event_loops", "must be 0 (a goroutine per connection) to 1024, got %d", c.EventLoops)
+	}
+	if c.EventLoopPoll < 0 || c.EventLoopPoll > time.Millisecond {
+		ps.Add("event_loop_poll", "must be 0 (never poll) to 1ms, got %s", c.EventLoopPoll)
 	}
 	if c.Threads < 0 || c.Threads > 1024 {
 		ps.Add("threads", "must be 0 (Go's default) to 1024, got %d", c.Threads)

@@ -133,3 +133,46 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// event_loop_poll only changes how an idle loop waits: with polling off
+// and at its longest, pipelined and one-at-a-time requests are answered
+// alike, and values outside 0..1ms are refused with the key's name.
+func TestEventLoopPoll(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("event loops need epoll")
+	}
+	for _, poll := range []time.Duration{0, time.Millisecond} {
+		t.Run(fmt.Sprint("poll=", poll), func(t *testing.T) {
+			_, addr := startCached(t, func(c *cached.Config) { c.EventLoops = 1; c.EventLoopPoll = poll })
+			c := dialRaw(t, addr)
+			var req []byte
+			for j := range 20 {
+				req = resp.AppendCommandString(req, "SET", fmt.Sprint("k", j), fmt.Sprint("v", j))
+			}
+			c.send(req)
+			for range 20 {
+				if got := c.read(); got != "+OK\r\n" {
+					t.Fatalf("SET = %q", got)
+				}
+			}
+			for j := range 20 {
+				time.Sleep(time.Duration(j%3) * time.Millisecond) // gaps shorter and longer than the poll
+				want := fmt.Sprint("v", j)
+				if got := c.do("GET", fmt.Sprint("k", j)); got != fmt.Sprintf("$%d\r\n%s\r\n", len(want), want) {
+					t.Fatalf("GET k%d = %q", j, got)
+				}
+			}
+		})
+	}
+	for _, bad := range []time.Duration{-time.Microsecond, 2 * time.Millisecond} {
+		cfg := cached.DefaultConfig()
+		cfg.EventLoopPoll = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "event_loop_poll") {
+			t.Errorf("event_loop_poll %s: Validate() = %v, want an error naming event_loop_poll", bad, err)
+		}
+	}
+	def := cached.DefaultConfig()
+	if err := def.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+}

@@ -62,8 +62,10 @@ type eventLoop struct {
 	// writes are the clients whose replies wait for the end of the pass
 	// over the ready connections (queueWrite).
 	writes []*Client
-	// spin: the loop polls for spinFor before it blocks (wait).
-	spin bool
+	// spin: the loop polls for pollFor (event_loop_poll) before it
+	// blocks (wait).
+	spin    bool
+	pollFor time.Duration
 
 	mu     sync.Mutex
 	tasks  []loopTask
@@ -120,7 +122,7 @@ func newEventLoop(s *Server) (*eventLoop, error) {
 		_ = unix.Close(efd)
 		return nil, fmt.Errorf("epoll_ctl: %w", err)
 	}
-	return &eventLoop{s: s, epfd: epfd, efd: efd, clients: map[int]*Client{}}, nil
+	return &eventLoop{s: s, epfd: epfd, efd: efd, clients: map[int]*Client{}, pollFor: s.cfg.EventLoopPoll}, nil
 }
 
 func (l *eventLoop) closeFDs() {
@@ -227,25 +229,21 @@ func (l *eventLoop) run() {
 	}
 }
 
-// spinFor is how long a busy loop keeps polling for input before it
-// blocks in epoll_wait.
-const spinFor = 50 * time.Microsecond
-
 // wait waits for events. Under load the next request is usually a few
 // microseconds away: a loop that slept in epoll_wait then has to be woken
 // by the client's write (a wake-up, and on a VM an inter-processor
 // interrupt, that the writer pays for), and it did so a few thousand
 // times a second at pipeline 16 where redis-server, slower to come back
 // to its wait, almost never sleeps. So a loop whose last blocking wait
-// ended within spinFor polls (epoll_wait without a timeout, a raw system
-// call that keeps the thread's P) for up to spinFor before it blocks; a
+// ended within pollFor (event_loop_poll) polls (epoll_wait without a timeout, a raw system
+// call that keeps the thread's P) for up to pollFor before it blocks; a
 // loop whose clients are quieter blocks at once, as before.
 func (l *eventLoop) wait() (int, error) {
 	if n, err := l.pollNow(); n != 0 || err != nil {
 		return n, err
 	}
 	if l.spin && !l.s.evictorBusy() {
-		deadline := l.s.mono() + spinFor
+		deadline := l.s.mono() + l.pollFor
 		for {
 			if n, err := l.pollNow(); n != 0 || err != nil {
 				return n, err
@@ -261,7 +259,7 @@ func (l *eventLoop) wait() (int, error) {
 	}
 	start := l.s.mono()
 	n, err := unix.EpollWait(l.epfd, l.events[:], timeout)
-	l.spin = n > 0 && l.s.mono()-start < spinFor
+	l.spin = n > 0 && l.s.mono()-start < l.pollFor
 	return n, err
 }
 
