@@ -119,8 +119,63 @@ func (s *Server) keyChanged(db int, key []byte) {
 		return
 	}
 	if ws := b.waiters[waitKey{db, string(key)}]; len(ws) > 0 && d.Peek(key) != nil {
+		ws[0].noteReady(key)
 		ws[0].Wake()
 	}
+}
+
+// noteReady records that key was signalled ready for the blocked client
+// c, unless it already was. s.blocking.mu is held.
+func (c *Client) noteReady(key []byte) {
+	for _, k := range c.readyKeys {
+		if k == string(key) {
+			return
+		}
+	}
+	c.readyKeys = append(c.readyKeys, string(key))
+}
+
+// servingOrder is the order in which a blocking command looks at its keys:
+// on a run after a wake-up, the keys signalled ready come first, in the
+// order they were signalled, as Redis serves a blocked client from the
+// key that became ready first (a MULTI that pushes to the second key and
+// then the first serves from the second); the others follow in argument
+// order. On a first run it returns keys as they are. It consumes the
+// record of signalled keys.
+func (c *Client) servingOrder(keys [][]byte) [][]byte {
+	if c.blockActive == nil {
+		return keys
+	}
+	b := &c.srv.blocking
+	b.mu.Lock()
+	ready := c.readyKeys
+	c.readyKeys = nil
+	b.mu.Unlock()
+	if len(ready) == 0 {
+		return keys
+	}
+	out := make([][]byte, 0, len(keys))
+	for _, r := range ready {
+		for _, k := range keys {
+			if string(k) == r {
+				out = append(out, k)
+				break
+			}
+		}
+	}
+	for _, k := range keys {
+		seen := false
+		for _, o := range out {
+			if string(o) == string(k) {
+				seen = true
+				break
+			}
+		}
+		if !seen {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Block makes the current command wait for one of keys (of the client's
@@ -174,6 +229,7 @@ func (s *Server) signalReady(from *Client, db int, key []byte) {
 			if from != nil {
 				b.owe(from, w)
 			}
+			w.noteReady(key)
 			w.Wake()
 		}
 	}
@@ -271,6 +327,7 @@ func (s *Server) unregisterWait(c *Client, req *blockReq) {
 	b := &s.blocking
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	c.readyKeys = nil
 	for _, k := range req.keys {
 		ws := b.waiters[k]
 		for i, w := range ws {

@@ -80,6 +80,9 @@ type Client struct {
 	wake          chan struct{}
 	block         *blockReq // set by Block: the dispatcher must wait
 	blockActive   *blockReq // the registered wait while its command re-runs
+	// readyKeys are the keys signalled ready for this blocked client, in
+	// the order they were signalled (guarded by Server.blocking.mu).
+	readyKeys []string
 	blockDeadline time.Time
 	blockedNow    atomic.Bool
 	monitoring    atomic.Bool  // MONITOR (monitor.go)

@@ -83,7 +83,7 @@ func blockingPop(c *Client, keys [][]byte, timeoutArg []byte, end listEnd, count
 		return
 	}
 	woken := c.woken()
-	for _, key := range keys {
+	for _, key := range c.servingOrder(keys) {
 		e := c.LookupWrite(key)
 		if e == nil {
 			continue

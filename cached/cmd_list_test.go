@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -552,4 +553,66 @@ func TestListSnapshot(t *testing.T) {
 	}
 	eq(t, "TTL kept", c2.do("TTL", "l") != ":-1\r\n", true)
 	eq(t, "encoding", c2.do("OBJECT", "ENCODING", "long"), "$9\r\nquicklist\r\n")
+}
+
+// A client blocked on several keys is served from the key signalled ready
+// first, as Redis does: a MULTI that pushes to the second key and then to
+// the first serves it from the second, for BLPOP, BLMPOP and BZPOPMIN.
+// The same script runs against redis-server (when installed) and the
+// replies must be equal as well as what Redis documents.
+func TestBlockedServedFromFirstSignalledKey(t *testing.T) {
+	_, cachedAddr := startCached(t, nil)
+	servers := map[string]string{"cached": cachedAddr}
+	if _, err := exec.LookPath("redis-server"); err == nil {
+		servers["redis"] = startRedis(t)
+	} else {
+		t.Log("redis-server missing: checking cached against the expected replies only")
+	}
+	cases := []struct {
+		name  string
+		block func(c *redis.Client) (string, error)
+		push  func(p redis.Pipeliner, key, member string)
+		want  string
+	}{
+		{"BLPOP", func(c *redis.Client) (string, error) {
+			v, err := c.BLPop(ctx, 3*time.Second, "ka", "kb").Result()
+			return strings.Join(v, " "), err
+		}, func(p redis.Pipeliner, key, v string) { p.RPush(ctx, key, v) }, "kb x"},
+		{"BLMPOP", func(c *redis.Client) (string, error) {
+			k, v, err := c.BLMPop(ctx, 3*time.Second, "left", 5, "ka", "kb").Result()
+			return k + " " + strings.Join(v, " "), err
+		}, func(p redis.Pipeliner, key, v string) { p.RPush(ctx, key, v) }, "kb x"},
+		{"BZPOPMIN", func(c *redis.Client) (string, error) {
+			v, err := c.BZPopMin(ctx, 3*time.Second, "ka", "kb").Result()
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprint(v.Key, " ", v.Member), nil
+		}, func(p redis.Pipeliner, key, m string) { p.ZAdd(ctx, key, redis.Z{Score: 1, Member: m}) }, "kb x"},
+	}
+	for name, addr := range servers {
+		for _, tc := range cases {
+			t.Run(name+"/"+tc.name, func(t *testing.T) {
+				rdb, blocked := newClient(t, addr, 2), newClient(t, addr, 2)
+				ok(t, rdb.FlushAll(ctx))
+				got := make(chan string, 1)
+				go func() {
+					v, err := tc.block(blocked)
+					if err != nil {
+						v = "error: " + err.Error()
+					}
+					got <- v
+				}()
+				waitBlocked(t, rdb, 1)
+				if _, err := rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					tc.push(p, "kb", "x")
+					tc.push(p, "ka", "y")
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				eq(t, "served", <-got, tc.want)
+			})
+		}
+	}
 }

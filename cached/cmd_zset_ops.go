@@ -444,7 +444,7 @@ func bzpopMinMax(c *Client, args [][]byte, max bool) {
 // another type (it keeps waiting) where its first run replies WRONGTYPE.
 func zsetBlockingPop(c *Client, keys [][]byte, max bool, timeout time.Duration, count int64, nested, nilWhenEmpty bool) {
 	woken := c.blockActive != nil
-	for _, k := range keys {
+	for _, k := range c.servingOrder(keys) {
 		e := c.LookupWrite(k)
 		if e == nil {
 			continue
