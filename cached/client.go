@@ -76,13 +76,13 @@ type Client struct {
 
 	// Blocking commands (blocking.go): wake is closed and replaced by
 	// Wake; block is the wait the running handler asked for.
-	blockMu       sync.Mutex
-	wake          chan struct{}
-	block         *blockReq // set by Block: the dispatcher must wait
-	blockActive   *blockReq // the registered wait while its command re-runs
+	blockMu     sync.Mutex
+	wake        chan struct{}
+	block       *blockReq // set by Block: the dispatcher must wait
+	blockActive *blockReq // the registered wait while its command re-runs
 	// readyKeys are the keys signalled ready for this blocked client, in
 	// the order they were signalled (guarded by Server.blocking.mu).
-	readyKeys []string
+	readyKeys     []string
 	blockDeadline time.Time
 	blockedNow    atomic.Bool
 	monitoring    atomic.Bool  // MONITOR (monitor.go)
