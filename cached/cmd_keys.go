@@ -261,21 +261,23 @@ func cmdKeys(c *Client, args [][]byte) {
 			keys = append(keys, k)
 		}
 	}
-	// Reply as we go, one shard at a time, into a scratch buffer: the
-	// array length is known only at the end.
+	// Every shard stays locked for the walk, so the reply is the keyspace
+	// at one instant, as Redis's KEYS (which holds up the whole server)
+	// gives: a key renamed meanwhile from a shard not walked yet to one
+	// already walked is not missed. The reply is built shard by shard in
+	// a scratch buffer: the array length is known only at the end.
 	body := c.Scratch()
 	n := 0
+	c.LockDB(c.db)
 	for i := 0; i < c.db.Shards(); i++ {
-		sh := c.db.ShardAt(i)
-		c.LockShard(sh)
 		keys = keys[:0]
-		c.db.ForEachShardLocked(sh, c.now, collect)
+		c.db.ForEachShardLocked(c.db.ShardAt(i), c.now, collect)
 		for _, k := range keys {
 			body = appendBulkString(body, k)
 			n++
 		}
-		c.UnlockShard(sh)
 	}
+	c.UnlockDB()
 	c.ReplyArray(n)
 	c.ReplyRaw(body)
 	c.scratch = body[:0]

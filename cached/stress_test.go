@@ -130,3 +130,57 @@ func grepLines(s string, prefixes ...string) []string {
 	}
 	return out
 }
+
+// KEYS is atomic, as Redis's is: while other connections keep renaming
+// keys back and forth (between shards), every KEYS reply holds each of
+// them exactly once. Served by a goroutine per connection, so the
+// commands really run at the same time.
+func TestKeysAtomic(t *testing.T) {
+	_, addr := startCached(t, func(c *cached.Config) { c.EventLoops = 0 })
+	rdb := newClient(t, addr, 2)
+	const pairs = 8
+	for i := range pairs {
+		ok(t, rdb.Set(ctx, fmt.Sprintf("ren:%d:a", i), "v", 0))
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, pairs)
+	for i := range pairs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := newClient(t, addr, 2)
+			a, b := fmt.Sprintf("ren:%d:a", i), fmt.Sprintf("ren:%d:b", i)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := c.Rename(ctx, a, b).Err(); err != nil {
+					errs <- err
+					return
+				}
+				a, b = b, a
+			}
+		}()
+	}
+	deadline := time.Now().Add(time.Second)
+	calls := 0
+	for ; time.Now().Before(deadline) || calls < 200; calls++ {
+		keys := ok(t, rdb.Keys(ctx, "ren:*")).Val()
+		if len(keys) != pairs {
+			close(stop)
+			wg.Wait()
+			t.Fatalf("KEYS call %d returned %d keys, want %d: %v", calls, len(keys), pairs, keys)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatalf("RENAME: %v", err)
+	default:
+	}
+	t.Logf("%d KEYS calls, each with all %d keys", calls, pairs)
+}
