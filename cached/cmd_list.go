@@ -116,19 +116,21 @@ func (s *Server) listCommands() []*Command {
 }
 
 // lmpopKeys gives the key positions of LMPOP (numkeys at 1) and BLMPOP
-// (numkeys at 2); malformed input yields what can be read.
+// (numkeys at 2); nil when numkeys is not a count of the keys that
+// follow (the handler replies the error; COMMAND GETKEYS answers that the
+// arguments are invalid).
 func lmpopKeys(numkeysAt int) func(args [][]byte) []int {
 	return func(args [][]byte) []int {
 		if numkeysAt >= len(args) {
 			return nil
 		}
 		n, ok := ParseInt(args[numkeysAt])
-		if !ok || n <= 0 {
-			return nil
+		if !ok || n <= 0 || n > int64(len(args)-numkeysAt-1) {
+			return nil // the handler replies the error; COMMAND GETKEYS too
 		}
-		var pos []int
-		for i := numkeysAt + 1; i < len(args) && int64(i-numkeysAt) <= n; i++ {
-			pos = append(pos, i)
+		pos := make([]int, n)
+		for i := range pos {
+			pos[i] = numkeysAt + 1 + i
 		}
 		return pos
 	}

@@ -718,13 +718,20 @@ func commandGetKeys(c *Client, args [][]byte, withFlags bool) {
 		c.ReplyError("ERR Invalid command specified")
 		return
 	}
+	// Redis's order: a command without keys, then the arity, then key
+	// positions that the arguments make impossible (a numkeys that is not
+	// a number, is 0, or counts more keys than there are).
+	if cmd.First <= 0 && cmd.Keys == nil {
+		c.ReplyError("ERR The command has no key arguments")
+		return
+	}
 	if (cmd.Arity > 0 && cmd.Arity != len(sub)) || len(sub) < -cmd.Arity {
 		c.ReplyError("ERR Invalid number of arguments specified for command")
 		return
 	}
 	pos := cmd.keyPositions(sub, nil)
 	if len(pos) == 0 {
-		c.ReplyError("ERR The command has no key arguments")
+		c.ReplyError("ERR Invalid arguments specified for command")
 		return
 	}
 	c.ReplyArray(len(pos))

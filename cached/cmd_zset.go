@@ -61,14 +61,14 @@ func (s *Server) zsetParams() []*Param {
 // numkeys argument at numIdx, plus the fixed key positions extra.
 func zsetKeysAfter(numIdx int, extra ...int) func(args [][]byte) []int {
 	return func(args [][]byte) []int {
-		pos := append([]int(nil), extra...)
 		if numIdx >= len(args) {
-			return pos
+			return nil
 		}
 		n, ok := ParseInt(args[numIdx])
 		if !ok || n < 1 || n > int64(len(args)-numIdx-1) {
-			return pos
+			return nil // the handler replies the error; COMMAND GETKEYS too
 		}
+		pos := append([]int(nil), extra...)
 		for i := 0; i < int(n); i++ {
 			pos = append(pos, numIdx+1+i)
 		}
