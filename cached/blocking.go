@@ -1,6 +1,8 @@
 package cached
 
 import (
+	"bytes"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -156,22 +158,12 @@ func (c *Client) servingOrder(keys [][]byte) [][]byte {
 	}
 	out := make([][]byte, 0, len(keys))
 	for _, r := range ready {
-		for _, k := range keys {
-			if string(k) == r {
-				out = append(out, k)
-				break
-			}
+		if i := slices.IndexFunc(keys, func(k []byte) bool { return string(k) == r }); i >= 0 {
+			out = append(out, keys[i])
 		}
 	}
 	for _, k := range keys {
-		seen := false
-		for _, o := range out {
-			if string(o) == string(k) {
-				seen = true
-				break
-			}
-		}
-		if !seen {
+		if !slices.ContainsFunc(out, func(o []byte) bool { return bytes.Equal(o, k) }) {
 			out = append(out, k)
 		}
 	}

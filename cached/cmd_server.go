@@ -590,9 +590,7 @@ func (c *Client) replyCommandInfo(cmd *Command) {
 			flags = append(flags, f.name)
 		}
 	}
-	if cmd.First == 0 && cmd.Keys == nil && cmd.Flags&FlagKeyspace == 0 {
-		// no key arguments
-	} else if cmd.Keys != nil {
+	if cmd.Keys != nil {
 		flags = append(flags, "movablekeys")
 	}
 	c.ReplySet(len(flags))
@@ -721,7 +719,7 @@ func commandGetKeys(c *Client, args [][]byte, withFlags bool) {
 	// Redis's order: a command without keys, then the arity, then key
 	// positions that the arguments make impossible (a numkeys that is not
 	// a number, is 0, or counts more keys than there are).
-	if cmd.First <= 0 && cmd.Keys == nil {
+	if !cmd.hasKeyArgs() {
 		c.ReplyError("ERR The command has no key arguments")
 		return
 	}

@@ -102,6 +102,10 @@ type Command struct {
 // subcommand.
 func (cmd *Command) FullName() string { return cmd.fullName }
 
+// hasKeyArgs reports whether the command takes key arguments at all
+// (Redis's doesCommandHaveKeys).
+func (cmd *Command) hasKeyArgs() bool { return cmd.First > 0 || cmd.Keys != nil }
+
 // keyPositions appends the indexes of the key arguments of args.
 func (cmd *Command) keyPositions(args [][]byte, dst []int) []int {
 	if cmd.Keys != nil {

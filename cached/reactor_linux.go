@@ -235,9 +235,9 @@ func (l *eventLoop) run() {
 // interrupt, that the writer pays for), and it did so a few thousand
 // times a second at pipeline 16 where redis-server, slower to come back
 // to its wait, almost never sleeps. So a loop whose last blocking wait
-// ended within pollFor (event_loop_poll) polls (epoll_wait without a timeout, a raw system
-// call that keeps the thread's P) for up to pollFor before it blocks; a
-// loop whose clients are quieter blocks at once, as before.
+// ended within pollFor (event_loop_poll) polls (epoll_wait with a zero
+// timeout, a raw system call that keeps the thread's P) for up to pollFor
+// before it blocks; a loop whose clients are quieter blocks at once.
 func (l *eventLoop) wait() (int, error) {
 	if n, err := l.pollNow(); n != 0 || err != nil {
 		return n, err
