@@ -71,6 +71,7 @@ type Entry struct {
 	vidx  uint32 // position in the volatile slice, when expire != 0
 	lfu   uint32 // LFU: last decrement time in minutes << 8 | log counter
 	mem   int32  // bytes accounted for this entry
+	hash  uint32 // upper half of the key's hash: its index tag
 	flags uint8
 }
 
@@ -129,9 +130,9 @@ func isCanonicalInt(b []byte) bool {
 }
 
 // entryOverhead is what a key costs beyond its key and value bytes: the
-// Entry itself, its map slot (key header, pointer, control byte, at the
-// average load of a growing table) and its place in the entry slice.
-const entryOverhead = int(unsafe.Sizeof(Entry{})) + 40 + 12
+// Entry itself, its index slot (16 bytes at the average load of a table
+// that grows at 3/4 full) and its place in the entry and atime slices.
+const entryOverhead = int(unsafe.Sizeof(Entry{})) + 28 + 12
 
 // volatileOverhead is the extra cost of a key with a TTL: its place in the
 // volatile slice.

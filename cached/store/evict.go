@@ -186,7 +186,7 @@ func (ks *Keyspace) nonEmptyShard(db *DB, volatile bool) *Shard {
 	start := rand.IntN(len(db.shards))
 	for j := range db.shards {
 		sh := &db.shards[(start+j)&int(db.mask)]
-		if (volatile && sh.nvol.Load() == 0) || (!volatile && sh.n.Load() == 0) {
+		if (volatile && !sh.hasVol.Load()) || (!volatile && !sh.hasKeys.Load()) {
 			continue
 		}
 		sh.mu.Lock()

@@ -37,9 +37,9 @@ func (db *DB) Watch(w *Watch, key []byte, now int64) {
 			return
 		}
 	}
-	sh := db.ShardOf(key)
+	sh, tag := db.locate(key)
 	ks := string(key)
-	e := sh.m[ks]
+	e := sh.keys.get(key, tag)
 	w.keys = append(w.keys, watched{db: db, key: ks, expired: e != nil && e.Expired(now)})
 	if sh.watched == nil {
 		sh.watched = make(map[string][]*Watch)
@@ -58,7 +58,7 @@ func (w *Watch) ExpiredSinceWatch(now int64) bool {
 		if k.expired {
 			continue
 		}
-		if e := k.db.ShardOf([]byte(k.key)).m[k.key]; e != nil && e.Expired(now) {
+		if e := k.db.ShardOf([]byte(k.key)).peek(k.key); e != nil && e.Expired(now) {
 			return true
 		}
 	}
