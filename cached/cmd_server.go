@@ -239,8 +239,11 @@ func humanBytes(n int64) string {
 // goroutine's stack and the Client value.
 const clientOverhead = 8<<10 + 2<<10
 
-// UsedMemory is used_memory: the bytes keys and values take, plus the
-// connections' buffers (as Redis counts client buffers in it).
+// UsedMemory is used_memory: the bytes keys and values take, which is
+// what maxmemory bounds. Unlike Redis's, it leaves out the server's own
+// baseline and the connections' buffers (INFO reports those as
+// used_memory_overhead), so that used_memory and the eviction limit mean
+// the same bytes.
 func (s *Server) UsedMemory() int64 { return s.ks.UsedMemory() }
 
 func (s *Server) info(b []byte, want map[string]bool) []byte {
