@@ -20,8 +20,8 @@
 // type, an expiry time in Unix milliseconds, the LRU clock and LFU counter
 // Redis keeps, its creation time (for the FIFO policies) and the bytes it
 // is accounted for. A shard finds an entry by key through its own
-// open-addressing index, whose slots keep part of the key's hash: the one
-// hash of a key picks both its shard and its home slot, and an entry is
+// open-addressing index, whose slots keep part of the key's hash: one hash
+// of a key picks both its shard and its home slot, and an entry is
 // deleted (evicted, expired) without reading its key again. Each shard
 // also keeps its entries in a dense slice, so
 // that random sampling (RANDOMKEY, eviction, active expiry) is O(1) and

@@ -71,7 +71,7 @@ type Entry struct {
 	vidx  uint32 // position in the volatile slice, when expire != 0
 	lfu   uint32 // LFU: last decrement time in minutes << 8 | log counter
 	mem   int32  // bytes accounted for this entry
-	hash  uint32 // upper half of the key's hash: its index tag
+	tag   uint32 // upper half of the key's hash: its index tag
 	flags uint8
 }
 

@@ -5,13 +5,13 @@ import "unsafe"
 // index maps a shard's keys to their entries. It is an open-addressing
 // table (linear probing, backward-shift deletion, no tombstones) whose
 // 16-byte slots hold an entry and the upper 32 bits of its key's hash,
-// which the entry also keeps (Entry.hash):
+// which the entry also keeps (Entry.tag):
 //
-//   - a key is hashed once per command: the same 64-bit hash picks the
+//   - a store call hashes its key once: the same 64-bit hash picks the
 //     shard (its low bits) and the home slot (its upper half);
 //   - a lookup that misses or hits reads one run of slots, and compares
 //     key bytes only where the tags match;
-//   - deleting an entry (eviction, expiry) finds its slot from e.hash by
+//   - deleting an entry (eviction, expiry) finds its slot from e.tag by
 //     comparing pointers: the key's bytes, cold by then, are not read.
 //     With a Go map, hashing the evicted key was 11% of the server's
 //     CPU under eviction.
@@ -56,12 +56,12 @@ func (x *index) getString(key string, tag uint32) *Entry {
 	return x.get(unsafe.Slice(unsafe.StringData(key), len(key)), tag)
 }
 
-// add records e, whose key is not in the index, under e.hash.
+// add records e, whose key is not in the index, under e.tag.
 func (x *index) add(e *Entry) {
 	if (x.n+1)*4 > len(x.slots)*3 {
 		x.resize(max(minIndexSlots, len(x.slots)*2))
 	}
-	x.put(slot{e.hash, e})
+	x.put(slot{e.tag, e})
 	x.n++
 }
 
@@ -89,7 +89,7 @@ func (x *index) resize(size int) {
 // falls below 1/8 full.
 func (x *index) del(e *Entry) {
 	mask := uint32(len(x.slots) - 1)
-	i := e.hash & mask
+	i := e.tag & mask
 	for x.slots[i].e != e {
 		i = (i + 1) & mask
 	}

@@ -43,7 +43,7 @@ func TestIndexModel(t *testing.T) {
 				}
 				switch op := rng.IntN(10); {
 				case op < addP && model[k] == nil:
-					e := &Entry{key: k, hash: tagOfKey(k)}
+					e := &Entry{key: k, tag: tagOfKey(k)}
 					x.add(e)
 					model[k] = e
 				case op >= addP && op < 8 && model[k] != nil:

@@ -242,6 +242,13 @@ func (sh *Shard) peek(key string) *Entry {
 	return sh.keys.getString(key, tagOf(maphash.String(sh.db.ks.seed, key)))
 }
 
+// peekString is Peek for a key held as a string, hashed once; its shard
+// must be locked.
+func (db *DB) peekString(key string) *Entry {
+	h := maphash.String(db.ks.seed, key)
+	return db.shards[h&db.mask].keys.getString(key, tagOf(h))
+}
+
 // ShardIndex is the index of key's shard.
 func (db *DB) ShardIndex(key []byte) int { return int(maphash.Bytes(db.ks.seed, key) & db.mask) }
 
@@ -549,7 +556,7 @@ func (sh *Shard) insert(e *Entry, now int64, tag uint32) {
 }
 
 func (sh *Shard) insertKeepMeta(e *Entry, atime uint32, tag uint32) {
-	e.hash = tag
+	e.tag = tag
 	sh.keys.add(e)
 	e.idx = uint32(len(sh.entries))
 	sh.entries = append(sh.entries, e)

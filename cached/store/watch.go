@@ -58,7 +58,7 @@ func (w *Watch) ExpiredSinceWatch(now int64) bool {
 		if k.expired {
 			continue
 		}
-		if e := k.db.ShardOf([]byte(k.key)).peek(k.key); e != nil && e.Expired(now) {
+		if e := k.db.peekString(k.key); e != nil && e.Expired(now) {
 			return true
 		}
 	}
