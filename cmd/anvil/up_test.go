@@ -85,7 +85,9 @@ func TestUpStartsAndStopsCleanly(t *testing.T) {
 	exited := make(chan int, 1)
 	go func() { exited <- a.run([]string{"up", "--random-ports", "--data-dir", t.TempDir()}) }()
 
-	waitFor(t, out, regexp.MustCompile(`2 daemons ready`), exited)
+	// The summary is printed in several writes: wait for its last line
+	// (the apps' environment) before reading it.
+	waitFor(t, out, regexp.MustCompile(`(?s)2 daemons ready.*For your app:\n.*\n\n`), exited)
 	text := out.String()
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	for _, name := range []string{"alpha", "beta"} {
