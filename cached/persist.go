@@ -34,9 +34,9 @@ import (
 // with RegisterSnapshotDecoder. A key of a kind without a decoder is left
 // out of the snapshot (and counted in the log).
 //
-// A snapshot locks one shard at a time, so it is consistent per shard,
-// not across shards (Redis forks for a point-in-time copy; a cache does not
-// need one).
+// A snapshot is the keyspace at one instant (store.Snapshot): shards are
+// marked at once and each is serialized by whoever locks it first, so the
+// server goes on serving while the file is written.
 
 const (
 	snapshotFile  = "dump.cached"
@@ -149,45 +149,37 @@ func (s *Server) writeSnapshot(path string) (keys, skipped int, err error) {
 	if _, err = w.WriteString(snapshotMagic); err != nil {
 		return 0, 0, err
 	}
-	var rec []byte
-	now := time.Now().UnixMilli()
-	for i := 0; i < s.ks.DBs(); i++ {
-		db := s.ks.DB(i)
-		for j := 0; j < db.Shards(); j++ {
-			sh := db.ShardAt(j)
-			sh.Lock()
-			db.ForEachShardLocked(sh, now, func(e *store.Entry) {
-				if err != nil {
-					return
-				}
-				var val []byte
-				if e.Obj != nil {
-					sn, ok := e.Obj.(Snapshotter)
-					if !ok {
-						skipped++
-						return
-					}
-					val = sn.AppendSnapshot(nil)
-				} else {
-					val = e.Str
-				}
-				rec = append(rec[:0], 'K')
-				rec = binary.AppendUvarint(rec, uint64(i))
-				rec = binary.AppendVarint(rec, e.Expire())
-				rec = append(rec, byte(e.Kind()))
-				rec = binary.AppendUvarint(rec, uint64(len(e.Key())))
-				rec = append(rec, e.Key()...)
-				rec = binary.AppendUvarint(rec, uint64(len(val)))
-				rec = append(rec, val...)
-				_, err = w.Write(rec)
-				keys++
-			})
-			sh.Unlock()
-			if err != nil {
-				return 0, 0, fmt.Errorf("write snapshot: %w", err)
+	var nkeys, nskipped atomic.Int64 // records are made by whoever locks a shard first
+	snap := s.ks.BeginSnapshot(time.Now().UnixMilli(), func(db int, e *store.Entry, b []byte) []byte {
+		var val []byte
+		if e.Obj != nil {
+			sn, ok := e.Obj.(Snapshotter)
+			if !ok {
+				nskipped.Add(1)
+				return b
 			}
+			val = sn.AppendSnapshot(nil)
+		} else {
+			val = e.Str
+		}
+		b = append(b, 'K')
+		b = binary.AppendUvarint(b, uint64(db))
+		b = binary.AppendVarint(b, e.Expire())
+		b = append(b, byte(e.Kind()))
+		b = binary.AppendUvarint(b, uint64(len(e.Key())))
+		b = append(b, e.Key()...)
+		b = binary.AppendUvarint(b, uint64(len(val)))
+		b = append(b, val...)
+		nkeys.Add(1)
+		return b
+	})
+	defer snap.Close()
+	for i := range snap.Shards() {
+		if _, err = w.Write(snap.Image(i)); err != nil {
+			return 0, 0, fmt.Errorf("write snapshot: %w", err)
 		}
 	}
+	keys, skipped = int(nkeys.Load()), int(nskipped.Load())
 	if err = w.WriteByte('E'); err != nil {
 		return 0, 0, err
 	}

@@ -14,6 +14,11 @@
 // two such callers cannot deadlock. Nothing in this package takes a lock
 // while holding a shard lock except the leaf locks of an [Observer].
 //
+// A [Snapshot] rides on the shard locks: it marks every shard at one
+// instant, and the first lock of a marked shard serializes it before the
+// locker can change it, so a snapshot is point-in-time without stopping
+// the server.
+//
 // # Entries
 //
 // A key maps to an [Entry]: a string value (Str) or an [Object] of another

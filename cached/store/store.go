@@ -135,7 +135,7 @@ func (ks *Keyspace) ResetStats() {
 	for _, db := range ks.dbs {
 		for i := range db.shards {
 			sh := &db.shards[i]
-			sh.mu.Lock()
+			sh.lock()
 			sh.hits, sh.misses = 0, 0
 			sh.mu.Unlock()
 		}
@@ -147,7 +147,7 @@ func (ks *Keyspace) HitsMisses() (hits, misses int64) {
 	for _, db := range ks.dbs {
 		for i := range db.shards {
 			sh := &db.shards[i]
-			sh.mu.Lock()
+			sh.lock()
 			hits += sh.hits
 			misses += sh.misses
 			sh.mu.Unlock()
@@ -200,6 +200,8 @@ type Shard struct {
 	watched map[string][]*Watch // nil while nobody watches a key here
 
 	owner any // LockSet.Owner of the set that holds the shard, if any
+
+	snap *Snapshot // set while a snapshot waits for this shard's image
 }
 
 // Owner is the Owner of the LockSet that holds the shard locked, nil when
@@ -208,7 +210,7 @@ type Shard struct {
 func (sh *Shard) Owner() any { return sh.owner }
 
 // Lock locks the shard. Prefer a LockSet when locking more than one.
-func (sh *Shard) Lock() { sh.mu.Lock() }
+func (sh *Shard) Lock() { sh.lock() }
 
 // Unlock unlocks the shard.
 func (sh *Shard) Unlock() { sh.mu.Unlock() }
@@ -684,7 +686,7 @@ func (db *DB) Size() int {
 	n := 0
 	for i := range db.shards {
 		sh := &db.shards[i]
-		sh.mu.Lock()
+		sh.lock()
 		n += len(sh.entries)
 		sh.mu.Unlock()
 	}
@@ -788,7 +790,7 @@ func (db *DB) RandomKey(now int64) []byte {
 		start := rand.IntN(len(db.shards))
 		for j := range db.shards {
 			sh := &db.shards[(start+j)&int(db.mask)]
-			sh.mu.Lock()
+			sh.lock()
 			if len(sh.entries) == 0 {
 				sh.mu.Unlock()
 				continue
@@ -890,7 +892,7 @@ func (ls *LockSet) Lock() {
 		ls.shards = out
 	}
 	for _, sh := range ls.shards {
-		sh.mu.Lock()
+		sh.lock()
 		sh.owner = ls.Owner
 	}
 	ls.locked = true
