@@ -212,6 +212,7 @@ func (s *Server) writeSnapshot(path string) (keys, skipped int, err error) {
 // missing file is not an error; a damaged one is, so that a broken disk is
 // noticed rather than silently starting empty.
 func (s *Server) loadSnapshot() error {
+	s.removeStaleTemps()
 	data, err := os.ReadFile(s.snapshotPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -281,6 +282,20 @@ func (s *Server) loadSnapshot() error {
 	s.persist.lastSave.Store(time.Now().Unix())
 	s.log.Info("snapshot loaded", "keys", keys, "expired_skipped", expired, "path", s.snapshotPath())
 	return nil
+}
+
+// removeStaleTemps deletes the temporary files of saves that a crash
+// (kill -9, power loss) cut short, which would otherwise pile up in the
+// data dir; the snapshot they were to replace is intact.
+func (s *Server) removeStaleTemps() {
+	stale, _ := filepath.Glob(filepath.Join(s.cfg.DataDir, snapshotFile+".tmp-*"))
+	for _, f := range stale {
+		if err := os.Remove(f); err != nil {
+			s.log.Warn("cannot remove the temporary file of an interrupted save", "path", f, "err", err)
+			continue
+		}
+		s.log.Info("removed the temporary file of an interrupted save", "path", f)
+	}
 }
 
 func lenPrefixed(b []byte) (field, rest []byte, ok bool) {
