@@ -23,7 +23,7 @@ func connectionCommands() []*Command {
 	return []*Command{
 		{Name: "ping", Arity: -1, Flags: FlagFast, Handler: cmdPing,
 			Group: "connection", Since: "1.0.0", Summary: "Returns the server's liveliness response.", Complexity: "O(1)"},
-		{Name: "echo", Arity: 2, Flags: FlagFast, Handler: cmdEcho,
+		{Name: "echo", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdEcho,
 			Group: "connection", Since: "1.0.0", Summary: "Returns the given string.", Complexity: "O(1)"},
 		{Name: "hello", Arity: -1, Flags: conn | FlagFast | FlagNoAuth | FlagAllowBusy, Handler: cmdHello,
 			Group: "connection", Since: "6.0.0", Summary: "Handshakes with the Redis server.", Complexity: "O(1)"},
@@ -32,7 +32,7 @@ func connectionCommands() []*Command {
 		{Name: "select", Arity: 2, Flags: FlagLoading | FlagStale | FlagFast | FlagKeyspace, Handler: cmdSelect,
 			Group: "connection", Since: "1.0.0", Summary: "Changes the selected database.", Complexity: "O(1)"},
 		{Name: "swapdb", Arity: 3, Flags: FlagWrite | FlagFast | FlagKeyspace, Handler: cmdSwapDB,
-			Group: "server", Since: "4.0.0", Summary: "Swaps two Redis databases.", Complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases."},
+			Group: "server", ACL: []string{"@keyspace", "@dangerous"}, Since: "4.0.0", Summary: "Swaps two Redis databases.", Complexity: "O(N) where N is the count of clients watching or blocking on keys from both databases."},
 		{Name: "quit", Arity: -1, Flags: conn | FlagFast | FlagNoAuth | FlagAllowBusy, Handler: cmdQuit,
 			Group: "connection", Since: "1.0.0", Summary: "Closes the connection.", Complexity: "O(1)"},
 		{Name: "reset", Arity: 1, Flags: conn | FlagFast | FlagNoAuth | FlagAllowBusy, Handler: cmdReset,

@@ -46,7 +46,7 @@ func (s *Server) hllCommands() []*Command {
 		{Name: "pfadd", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagFast, First: 1, Last: 1, Step: 1, KeySpecs: []string{"RW insert"},
 			Handler: func(c *Client, a [][]byte) { cmdPFAdd(c, a, st) },
 			Group:   "hyperloglog", Since: "2.8.9", Summary: "Adds the specified elements to the specified HyperLogLog.", Complexity: "O(1) to add every element."},
-		{Name: "pfcount", Arity: -2, Flags: FlagReadOnly | FlagMayReplicate, First: 1, Last: -1, Step: 1, KeySpecs: []string{"RW access"},
+		{Name: "pfcount", Arity: -2, Flags: FlagReadOnly, First: 1, Last: -1, Step: 1, KeySpecs: []string{"RW access"},
 			Handler: cmdPFCount,
 			Group:   "hyperloglog", Since: "2.8.9", Summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).", Complexity: "O(1) with a very small average constant time when called with a single key. O(N) with N being the number of keys, and much bigger constant times, when called with multiple keys."},
 		{Name: "pfmerge", Arity: -2, Flags: FlagWrite | FlagDenyOOM, First: 1, Last: -1, Step: 1, KeySpecs: []string{"RW access insert", "RO access"},

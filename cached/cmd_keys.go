@@ -32,7 +32,7 @@ func keyCommands() []*Command {
 		{Name: "move", Arity: 3, Flags: FlagWrite | FlagFast, First: 1, Last: 1, Step: 1, KeySpecs: []string{"RW access update"}, Handler: cmdMove, Lock: lockMove,
 			Group: "generic", Since: "1.0.0", Summary: "Moves a key to another database.", Complexity: "O(1)"},
 		{Name: "keys", Arity: 2, Flags: FlagReadOnly | FlagKeyspace, Handler: cmdKeys,
-			Group: "generic", Since: "1.0.0", Summary: "Returns all key names that match a pattern.", Complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."},
+			Group: "generic", ACL: []string{"@dangerous"}, Since: "1.0.0", Summary: "Returns all key names that match a pattern.", Complexity: "O(N) with N being the number of keys in the database, under the assumption that the key names in the database and the given pattern have limited length."},
 		{Name: "scan", Arity: -2, Flags: FlagReadOnly | FlagKeyspace, Handler: cmdScan,
 			Group: "generic", Since: "2.8.0", Summary: "Iterates over the key names in the database.", Complexity: "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection."},
 		{Name: "randomkey", Arity: 1, Flags: FlagReadOnly | FlagKeyspace, Handler: cmdRandomKey,

@@ -149,9 +149,9 @@ func (s *Server) pubsubCommands() []*Command {
 			Since: "2.0.0", Summary: "Stops listening to messages published to channels that match one or more patterns.", Complexity: "O(N) where N is the number of patterns to unsubscribe."},
 		{Name: "sunsubscribe", Arity: -1, Flags: f, First: 1, Last: -1, Step: 1, Handler: cmdSUnsubscribe, Group: "pubsub",
 			Since: "7.0.0", Summary: "Stops listening to messages posted to shard channels.", Complexity: "O(N) where N is the number of shard channels to unsubscribe."},
-		{Name: "publish", Arity: 3, Flags: pf | FlagFast | FlagMayReplicate, Handler: cmdPublish, Group: "pubsub",
+		{Name: "publish", Arity: 3, Flags: pf | FlagFast, Handler: cmdPublish, Group: "pubsub",
 			Since: "2.0.0", Summary: "Posts a message to a channel.", Complexity: "O(N+M) where N is the number of clients subscribed to the receiving channel and M is the total number of subscribed patterns (by any client)."},
-		{Name: "spublish", Arity: 3, Flags: pf | FlagFast | FlagMayReplicate, First: 1, Last: 1, Step: 1, Handler: cmdSPublish, Group: "pubsub",
+		{Name: "spublish", Arity: 3, Flags: pf | FlagFast, First: 1, Last: 1, Step: 1, Handler: cmdSPublish, Group: "pubsub",
 			Since: "7.0.0", Summary: "Post a message to a shard channel", Complexity: "O(N) where N is the number of clients subscribed to the receiving shard channel."},
 		{Name: "pubsub", Arity: -2, Group: "pubsub", Since: "2.8.0", Summary: "A container for Pub/Sub commands.", Complexity: "Depends on subcommand.",
 			Subcommands: []*Command{
@@ -160,7 +160,7 @@ func (s *Server) pubsubCommands() []*Command {
 				{Name: "numpat", Arity: 2, Flags: pf, Handler: cmdPubsubNumPat, Group: "pubsub", Since: "2.8.0", Summary: "Returns a count of unique pattern subscriptions.", Complexity: "O(1)"},
 				{Name: "shardchannels", Arity: -2, Flags: pf, Handler: cmdPubsubShardChannels, Group: "pubsub", Since: "7.0.0", Summary: "Returns the active shard channels.", Complexity: "O(N) where N is the number of active shard channels, and assuming constant time pattern matching (relatively short shard channels)."},
 				{Name: "shardnumsub", Arity: -2, Flags: pf, Handler: cmdPubsubShardNumSub, Group: "pubsub", Since: "7.0.0", Summary: "Returns the count of subscribers of shard channels.", Complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels"},
-				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdPubsubHelp, Group: "pubsub", Since: "6.2.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
+				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdPubsubHelp, Group: "pubsub", ACLNoGroup: true, Since: "6.2.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
 			}},
 	}
 }

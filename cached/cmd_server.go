@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,20 +22,20 @@ import (
 func serverCommands() []*Command {
 	return []*Command{
 		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, Handler: cmdInfo,
-			Group: "server", Since: "1.0.0", Summary: "Returns information and statistics about the server.", Complexity: "O(1)"},
+			Group: "server", ACL: []string{"@dangerous"}, Since: "1.0.0", Summary: "Returns information and statistics about the server.", Complexity: "O(1)"},
 		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast | FlagKeyspace, Handler: cmdDBSize,
-			Group: "server", Since: "1.0.0", Summary: "Returns the number of keys in the database.", Complexity: "O(1)"},
+			Group: "server", ACL: []string{"@keyspace"}, Since: "1.0.0", Summary: "Returns the number of keys in the database.", Complexity: "O(1)"},
 		{Name: "flushdb", Arity: -1, Flags: FlagWrite | FlagKeyspace, Handler: cmdFlushDB,
-			Group: "server", Since: "1.0.0", Summary: "Remove all keys from the current database.", Complexity: "O(N) where N is the number of keys in the selected database"},
+			Group: "server", ACL: []string{"@keyspace", "@dangerous"}, Since: "1.0.0", Summary: "Remove all keys from the current database.", Complexity: "O(N) where N is the number of keys in the selected database"},
 		{Name: "flushall", Arity: -1, Flags: FlagWrite | FlagKeyspace, Handler: cmdFlushAll,
-			Group: "server", Since: "1.0.0", Summary: "Removes all keys from all databases.", Complexity: "O(N) where N is the total number of keys in all databases"},
+			Group: "server", ACL: []string{"@keyspace", "@dangerous"}, Since: "1.0.0", Summary: "Removes all keys from all databases.", Complexity: "O(N) where N is the total number of keys in all databases"},
 		{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdTime,
 			Group: "server", Since: "2.6.0", Summary: "Returns the server time.", Complexity: "O(1)"},
 		{Name: "lastsave", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Handler: cmdLastSave,
-			Group: "server", Since: "1.0.0", Summary: "Returns the Unix timestamp of the last successful save to disk.", Complexity: "O(1)"},
-		{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoMulti, Handler: cmdSave,
+			Group: "server", ACL: []string{"@admin", "@dangerous"}, Since: "1.0.0", Summary: "Returns the Unix timestamp of the last successful save to disk.", Complexity: "O(1)"},
+		{Name: "save", Arity: 1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading | FlagNoMulti, Handler: cmdSave,
 			Group: "server", Since: "1.0.0", Summary: "Synchronously saves the database(s) to disk.", Complexity: "O(N) where N is the total number of keys in all databases"},
-		{Name: "bgsave", Arity: -1, Flags: FlagAdmin | FlagNoScript, Handler: cmdBgSave,
+		{Name: "bgsave", Arity: -1, Flags: FlagAdmin | FlagNoScript | FlagNoAsyncLoading, Handler: cmdBgSave,
 			Group: "server", Since: "1.0.0", Summary: "Asynchronously saves the database(s) to disk.", Complexity: "O(1)"},
 		{Name: "config", Arity: -2, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands.", Complexity: "Depends on subcommand.",
 			Subcommands: []*Command{
@@ -44,15 +45,15 @@ func serverCommands() []*Command {
 				{Name: "rewrite", Arity: 2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale, Handler: cmdConfigRewrite, Group: "server", Since: "2.8.0", Summary: "Persists the effective configuration to file.", Complexity: "O(1)"},
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdConfigHelp, Group: "server", Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
 			}},
-		{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Handler: cmdCommand, Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands.", Complexity: "O(N) where N is the total number of Redis commands",
+		{Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Handler: cmdCommand, Group: "server", ACL: []string{"@connection"}, Since: "2.8.13", Summary: "Returns detailed information about all commands.", Complexity: "O(N) where N is the total number of Redis commands",
 			Subcommands: []*Command{
-				{Name: "count", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandCount, Group: "server", Since: "2.8.13", Summary: "Returns a count of commands.", Complexity: "O(1)"},
-				{Name: "info", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandInfo, Group: "server", Since: "2.8.13", Summary: "Returns information about one, multiple or all commands.", Complexity: "O(N) where N is the number of commands to look up"},
-				{Name: "docs", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandDocs, Group: "server", Since: "7.0.0", Summary: "Returns documentary information about one, multiple or all commands.", Complexity: "O(N) where N is the number of commands to look up"},
-				{Name: "list", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandList, Group: "server", Since: "7.0.0", Summary: "Returns a list of command names.", Complexity: "O(N) where N is the total number of Redis commands"},
-				{Name: "getkeysandflags", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeysAndFlags, Group: "server", Since: "7.0.0", Summary: "Extracts the key names and access flags for an arbitrary command.", Complexity: "O(N) where N is the number of arguments to the command"},
-				{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys, Group: "server", Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command.", Complexity: "O(N) where N is the number of arguments to the command"},
-				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp, Group: "server", Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
+				{Name: "count", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandCount, Group: "server", ACL: []string{"@connection"}, Since: "2.8.13", Summary: "Returns a count of commands.", Complexity: "O(1)"},
+				{Name: "info", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandInfo, Group: "server", ACL: []string{"@connection"}, Since: "2.8.13", Summary: "Returns information about one, multiple or all commands.", Complexity: "O(N) where N is the number of commands to look up"},
+				{Name: "docs", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandDocs, Group: "server", ACL: []string{"@connection"}, Since: "7.0.0", Summary: "Returns documentary information about one, multiple or all commands.", Complexity: "O(N) where N is the number of commands to look up"},
+				{Name: "list", Arity: -2, Flags: FlagLoading | FlagStale, Handler: cmdCommandList, Group: "server", ACL: []string{"@connection"}, Since: "7.0.0", Summary: "Returns a list of command names.", Complexity: "O(N) where N is the total number of Redis commands"},
+				{Name: "getkeysandflags", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeysAndFlags, Group: "server", ACL: []string{"@connection"}, Since: "7.0.0", Summary: "Extracts the key names and access flags for an arbitrary command.", Complexity: "O(N) where N is the number of arguments to the command"},
+				{Name: "getkeys", Arity: -4, Flags: FlagLoading | FlagStale, Handler: cmdCommandGetKeys, Group: "server", ACL: []string{"@connection"}, Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command.", Complexity: "O(N) where N is the number of arguments to the command"},
+				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale, Handler: cmdCommandHelp, Group: "server", ACL: []string{"@connection"}, Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)"},
 			}},
 		{Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands.", Complexity: "Depends on subcommand.",
 			Subcommands: []*Command{
@@ -556,12 +557,15 @@ func (cmd *Command) aclCategories() []string {
 	if cmd.Flags&FlagReadOnly != 0 {
 		cats = append(cats, "@read")
 	}
-	if cmd.Group != "" && cmd.Group != "server" && cmd.Group != "transactions" {
-		g := cmd.Group
-		if g == "generic" {
-			g = "keyspace"
+	if cmd.Group != "" && cmd.Group != "server" && cmd.Group != "transactions" && !cmd.ACLNoGroup && len(cmd.Subcommands) == 0 {
+		switch g := cmd.Group; g {
+		case "generic":
+			cats = append(cats, "@keyspace")
+		case "sorted_set":
+			cats = append(cats, "@sortedset")
+		default:
+			cats = append(cats, "@"+g)
 		}
-		cats = append(cats, "@"+g)
 	}
 	if cmd.Group == "transactions" {
 		cats = append(cats, "@transaction")
@@ -580,7 +584,23 @@ func (cmd *Command) aclCategories() []string {
 	if cmd.Flags&FlagPubSub != 0 {
 		cats = append(cats, "@pubsub")
 	}
-	return append(cats, cmd.ACL...)
+	cats = append(cats, cmd.ACL...)
+	// Redis lists a command's categories in the order of its category
+	// table (ACL CAT), whatever order they were declared in.
+	slices.SortStableFunc(cats, func(a, b string) int { return aclOrder(a) - aclOrder(b) })
+	return slices.Compact(cats)
+}
+
+// aclCategoryOrder is Redis's ACL category table, in its order.
+var aclCategoryOrder = []string{"@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash",
+	"@string", "@bitmap", "@hyperloglog", "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow",
+	"@blocking", "@dangerous", "@connection", "@transaction", "@scripting"}
+
+func aclOrder(cat string) int {
+	if i := slices.Index(aclCategoryOrder, cat); i >= 0 {
+		return i
+	}
+	return len(aclCategoryOrder)
 }
 
 func (c *Client) replyCommandInfo(cmd *Command) {
@@ -608,8 +628,12 @@ func (c *Client) replyCommandInfo(cmd *Command) {
 	for _, a := range cats {
 		c.ReplySimple(a)
 	}
-	c.ReplySet(0) // tips
-	c.ReplyArray(0)
+	tips := commandTips[cmd.fullName]
+	c.ReplySet(len(tips))
+	for _, t := range tips {
+		c.ReplySimple(t)
+	}
+	c.replyKeySpecs(cmd)
 	c.ReplyArray(len(cmd.Subcommands))
 	for _, sub := range cmd.Subcommands {
 		c.replyCommandInfo(sub)

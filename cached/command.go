@@ -35,6 +35,8 @@ const (
 	// Client's lock helpers; inside EXEC the whole keyspace is locked
 	// instead, and those helpers then do nothing.
 	FlagKeyspace
+
+	FlagNoAsyncLoading // refused while loading asynchronously (reported only)
 )
 
 var flagNames = []struct {
@@ -45,7 +47,7 @@ var flagNames = []struct {
 	{FlagPubSub, "pubsub"}, {FlagNoScript, "noscript"}, {FlagBlocking, "blocking"}, {FlagLoading, "loading"},
 	{FlagStale, "stale"}, {FlagSkipMonitor, "skip_monitor"}, {FlagSkipSlowlog, "skip_slowlog"},
 	{FlagFast, "fast"}, {FlagNoAuth, "no_auth"}, {FlagMayReplicate, "may_replicate"},
-	{FlagNoMulti, "no_multi"}, {FlagAllowBusy, "allow_busy"},
+	{FlagNoAsyncLoading, "no_async_loading"}, {FlagNoMulti, "no_multi"}, {FlagAllowBusy, "allow_busy"},
 }
 
 // Handler runs one command. args[0] is the command name (for a
@@ -90,7 +92,10 @@ type Command struct {
 	Summary    string   // one line
 	Since      string   // Redis version that introduced it
 	Complexity string   // e.g. "O(1)"
-	ACL        []string // ACL categories beyond the ones the flags imply ("@string")
+	ACL        []string // ACL categories beyond the ones the flags and group imply ("@dangerous")
+	// ACLNoGroup: the group implies no ACL category (SORT is "generic"
+	// but not @keyspace). A container's group never does.
+	ACLNoGroup bool
 
 	parent   *Command
 	fullName string // "get", "config|get"
