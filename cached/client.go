@@ -704,6 +704,7 @@ func (c *Client) lock(cmd *Command, args [][]byte) {
 		c.ls.Lock()
 		return
 	}
+	c.ls.ReadOnly = cmd.Flags&(FlagReadOnly|FlagWrite) == FlagReadOnly
 	c.keyPos = cmd.keyPositions(args, c.keyPos[:0])
 	switch len(c.keyPos) {
 	case 0:

@@ -174,8 +174,10 @@ func (s *Server) writeSnapshot(path string) (keys, skipped int, err error) {
 		return b
 	})
 	defer snap.Close()
+	var img []byte // each image is built in the last one's memory
 	for i := range snap.Shards() {
-		if _, err = w.Write(snap.Image(i)); err != nil {
+		img = snap.Image(i, img)
+		if _, err = w.Write(img); err != nil {
 			return 0, 0, fmt.Errorf("write snapshot: %w", err)
 		}
 	}

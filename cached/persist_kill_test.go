@@ -80,7 +80,7 @@ func TestSnapshotKill9DuringSave(t *testing.T) {
 				}
 			}
 		} else {
-			time.Sleep(time.Duration(round*3) * time.Millisecond)
+			time.Sleep(time.Duration(round) * time.Millisecond)
 		}
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
@@ -92,8 +92,10 @@ func TestSnapshotKill9DuringSave(t *testing.T) {
 		}
 	}
 	t.Logf("after kill -9 during BGSAVE: %d restarts loaded the save before it (%d kills left a temporary file), %d the BGSAVE's", interrupted, temps, completed)
-	if interrupted == 0 || completed != 1 {
-		t.Errorf("want kills during a save and one after it; got %d and %d", interrupted, completed)
+	// Both cases must have happened: a kill during a save (which save a
+	// kill lands in depends on the machine's speed) and the one after.
+	if interrupted == 0 || completed == 0 {
+		t.Errorf("want kills during a save and after one; got %d and %d", interrupted, completed)
 	}
 }
 

@@ -15,8 +15,8 @@
 // while holding a shard lock except the leaf locks of an [Observer].
 //
 // A [Snapshot] rides on the shard locks: it marks every shard at one
-// instant, and the first lock of a marked shard serializes it before the
-// locker can change it, so a snapshot is point-in-time without stopping
+// instant, and the first lock of a marked shard by anyone who may change
+// it serializes it first, so a snapshot is point-in-time without stopping
 // the server.
 //
 // # Entries

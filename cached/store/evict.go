@@ -189,7 +189,7 @@ func (ks *Keyspace) nonEmptyShard(db *DB, volatile bool) *Shard {
 		if (volatile && !sh.hasVol.Load()) || (!volatile && !sh.hasKeys.Load()) {
 			continue
 		}
-		sh.lock()
+		sh.mu.Lock()
 		n := len(sh.entries)
 		if volatile {
 			n = len(sh.volatile)
@@ -314,7 +314,7 @@ func (ks *Keyspace) evictFromPool(p Policy, now int64) bool {
 		ev.pool[len(ev.pool)-1] = poolEntry{}
 		ev.pool = ev.pool[:len(ev.pool)-1]
 		sh, e := c.sh, c.e
-		sh.lock()
+		sh.mu.Lock()
 		// Still there? An entry is never reused, so finding it where it
 		// was sampled proves it is live in this shard (no hashing needed).
 		// Nothing of e is read before that: SWAPDB may have moved it to

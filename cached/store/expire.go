@@ -22,7 +22,7 @@ func (ks *Keyspace) ActiveExpireCycle(now int64, budget time.Duration) int {
 		pos := ks.expireCursor % total
 		ks.expireCursor = (pos + 1) % total
 		sh := &ks.dbs[pos/ks.shards].shards[pos%ks.shards]
-		sh.lock()
+		sh.mu.Lock()
 		for round := 0; round < expireMaxRepeats && len(sh.volatile) > 0; round++ {
 			sampled, hit := 0, 0
 			if len(sh.volatile) <= expireSample {

@@ -32,7 +32,7 @@ func (db *DB) scan(cursor uint64, count int, now int64, fn func(e *Entry), done 
 	for s < len(db.shards) {
 		sh := &db.shards[s]
 		if lock {
-			sh.lock()
+			sh.mu.Lock()
 		}
 		i := len(sh.entries)
 		if pos > 0 && pos-1 < i {
@@ -88,7 +88,7 @@ func (db *DB) ForEachLocked(now int64, fn func(e *Entry)) {
 func (db *DB) ForEach(now int64, fn func(e *Entry)) {
 	for s := range db.shards {
 		sh := &db.shards[s]
-		sh.lock()
+		sh.mu.Lock()
 		sh.forEach(now, fn)
 		sh.mu.Unlock()
 	}

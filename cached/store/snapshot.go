@@ -1,11 +1,18 @@
 package store
 
+import "runtime"
+
 // Snapshot is a point-in-time image of every database, taken while the
 // server goes on serving. BeginSnapshot marks every shard in one instant
 // (it holds all shard locks to do so); after that, whoever locks a marked
-// shard first — the snapshot writer, a command, eviction, active expiry —
-// serializes the shard into the snapshot before doing anything else, and
-// clears the mark. So each shard's image is its state at the instant of
+// shard first to change it — a write command, an insert or delete by
+// eviction or expiry, or the snapshot's writer — serializes the shard
+// into the snapshot before doing anything else, and clears the mark. Read-only commands (a
+// LockSet's ReadOnly) leave it to the writer, so that a save does not
+// stall the readers of a busy server; the writer serializes a shard in
+// chunks of captureChunk entries, unlocking it in between so that
+// readers wait for a chunk at most (a reader that deletes an expired key
+// finishes the shard's image first: until then its entries do not move). So each shard's image is its state at the instant of
 // BeginSnapshot, and a key that RENAME or MOVE carries to another shard
 // meanwhile is in the image once, under its old name.
 //
@@ -43,16 +50,33 @@ func (ks *Keyspace) BeginSnapshot(now int64, record RecordFunc) *Snapshot {
 // Shards is the number of images: every shard of every database.
 func (s *Snapshot) Shards() int { return len(s.images) }
 
+// captureChunk is how many entries the snapshot's writer serializes per
+// hold of a shard's lock (~50 µs of a reader's wait at worst).
+const captureChunk = 256
+
 // Image returns the records of shard i (0 <= i < Shards), serializing it
-// now if nobody has locked it since BeginSnapshot. Each image is returned
-// once; the snapshot keeps no reference to it.
-func (s *Snapshot) Image(i int) []byte {
+// now, into buf's memory, if nobody has since BeginSnapshot. Each image is
+// returned once; the snapshot keeps no reference to it, so the caller can
+// pass it back as the next buf once written (a save that allocated every
+// image anew made enough garbage for a GC cycle, which held up the event
+// loop for tens of milliseconds).
+func (s *Snapshot) Image(i int, buf []byte) []byte {
 	sh := s.ks.shardByOrd(i)
-	sh.lock()
-	b := s.images[i]
-	s.images[i] = nil
-	sh.mu.Unlock()
-	return b
+	for {
+		sh.mu.Lock()
+		if sh.snap != nil && sh.snapPos == 0 && s.images[i] == nil {
+			s.images[i] = buf[:0]
+		}
+		if sh.snap != nil && !sh.capture(captureChunk) {
+			sh.mu.Unlock()
+			runtime.Gosched() // let a waiting command have the shard
+			continue
+		}
+		b := s.images[i]
+		s.images[i] = nil
+		sh.mu.Unlock()
+		return b
+	}
 }
 
 // Close clears the marks of shards whose images were not taken (a
@@ -62,7 +86,7 @@ func (s *Snapshot) Close() {
 		sh := s.ks.shardByOrd(i)
 		sh.mu.Lock()
 		if sh.snap == s {
-			sh.snap = nil
+			sh.snap, sh.snapPos = nil, 0
 		}
 		s.images[i] = nil
 		sh.mu.Unlock()
@@ -75,23 +99,43 @@ func (ks *Keyspace) shardByOrd(ord int) *Shard {
 }
 
 // lock locks the shard and, when a snapshot has marked it, serializes it
-// into that snapshot first. Every lock of a shard goes through here.
+// into that snapshot first: the lock of a caller that may change values
+// in place (Shard.Lock, a LockSet that is not ReadOnly). The store's own
+// readers, active expiry and eviction lock plainly: all they change is
+// which entries exist, and every insert and delete finishes a waiting
+// image first (beforeChange).
 func (sh *Shard) lock() {
 	sh.mu.Lock()
 	if sh.snap != nil {
-		sh.capture()
+		sh.capture(len(sh.entries))
 	}
 }
 
-// capture writes the shard's image into its snapshot; sh is locked.
-func (sh *Shard) capture() {
+// beforeChange finishes the image a snapshot waits for before an entry is
+// inserted or deleted (by expiry, eviction, or a command under a
+// read-only lock); sh is locked.
+func (sh *Shard) beforeChange() {
+	if sh.snap != nil {
+		sh.capture(len(sh.entries))
+	}
+}
+
+// capture serializes up to n more entries into the shard's image; sh is
+// locked. It reports whether the image is complete (and the mark gone).
+func (sh *Shard) capture(n int) bool {
 	s := sh.snap
-	sh.snap = nil
-	var b []byte
-	for _, e := range sh.entries {
+	end := min(sh.snapPos+n, len(sh.entries))
+	b := s.images[sh.ord]
+	for _, e := range sh.entries[sh.snapPos:end] {
 		if !e.Expired(s.now) {
 			b = s.record(sh.db.id, e, b)
 		}
 	}
 	s.images[sh.ord] = b
+	if end < len(sh.entries) {
+		sh.snapPos = end
+		return false
+	}
+	sh.snap, sh.snapPos = nil, 0
+	return true
 }

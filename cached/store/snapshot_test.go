@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 func images(s *Snapshot) []string {
 	var out []string
 	for i := range s.Shards() {
-		b := s.Image(i)
+		b := s.Image(i, nil)
 		for len(b) > 0 { // records are db byte, key length byte, key, value length byte, value
 			db, kl := b[0], int(b[1])
 			key := string(b[2 : 2+kl])
@@ -73,11 +74,92 @@ func TestSnapshotClose(t *testing.T) {
 	s.Close()
 	set(ks.DB(0), "k", "w", 0, 0)
 	for i := range s.Shards() {
-		if s.Image(i) != nil {
+		if s.Image(i, nil) != nil {
 			t.Fatalf("image %d after Close", i)
 		}
 	}
 	if calls != 0 {
 		t.Fatalf("%d records made after Close", calls)
+	}
+}
+
+// A read-only lock leaves a marked shard to the snapshot's writer; a
+// lock that may write serializes it at once.
+func TestSnapshotReadOnlyLockDoesNotCapture(t *testing.T) {
+	ks := New(Config{Databases: 1, Shards: 1}, nil)
+	db := ks.DB(0)
+	set(db, "k", "v", 0, 0)
+	calls := 0
+	s := ks.BeginSnapshot(0, func(db int, e *Entry, b []byte) []byte { calls++; return record(db, e, b) })
+	ls := LockSet{ReadOnly: true}
+	ls.Add(db, []byte("k"))
+	ls.Lock()
+	ls.Unlock()
+	if calls != 0 {
+		t.Fatalf("a read-only lock serialized the shard (%d records)", calls)
+	}
+	if ls.ReadOnly {
+		t.Fatal("Unlock left ReadOnly set")
+	}
+	ls.Add(db, []byte("k"))
+	ls.Lock()
+	db.Set([]byte("k"), []byte("w"), 0, SetOptions{})
+	ls.Unlock()
+	if calls != 1 {
+		t.Fatalf("a write lock made %d records, want 1", calls)
+	}
+	if got := images(s); !slices.Equal(got, []string{"0/k=v"}) {
+		t.Fatalf("image %q", got)
+	}
+}
+
+// The writer serializes a big shard in chunks; readers between chunks do
+// not finish it, a lazy expiry under a read-only lock does (before the
+// entries move), and the image is the keyspace when the snapshot began.
+func TestSnapshotChunksAndLazyExpiry(t *testing.T) {
+	ks := New(Config{Databases: 1, Shards: 1}, nil)
+	db := ks.DB(0)
+	n := 3*captureChunk + 10
+	var want []string
+	for i := range n {
+		k := fmt.Sprintf("k%04d", i)
+		exp := int64(0)
+		if i == 7 {
+			exp = 150 // live when the snapshot begins, expired when read
+		}
+		set(db, k, "v", 0, exp)
+		want = append(want, "0/"+k+"=v")
+	}
+	slices.Sort(want)
+	calls := 0
+	s := ks.BeginSnapshot(100, func(db int, e *Entry, b []byte) []byte { calls++; return record(db, e, b) })
+	sh := db.ShardAt(0)
+	sh.mu.Lock()
+	if sh.capture(captureChunk) {
+		t.Fatal("one chunk completed the image")
+	}
+	sh.mu.Unlock()
+	ls := LockSet{ReadOnly: true}
+	ls.Add(db, []byte("k0001"))
+	ls.Lock()
+	if db.Get([]byte("k0001"), 200) == nil {
+		t.Fatal("k0001 missing")
+	}
+	ls.Unlock()
+	if calls != captureChunk {
+		t.Fatalf("a read made records: %d", calls)
+	}
+	ls.ReadOnly = true
+	ls.Add(db, []byte("k0007"))
+	ls.Lock()
+	if db.Get([]byte("k0007"), 200) != nil {
+		t.Fatal("k0007 not expired at 200")
+	}
+	ls.Unlock()
+	if calls != n {
+		t.Fatalf("lazy expiry left the image at %d of %d records", calls, n)
+	}
+	if got := images(s); !slices.Equal(got, want) {
+		t.Fatalf("image has %d records, want %d", len(got), len(want))
 	}
 }

@@ -135,7 +135,7 @@ func (ks *Keyspace) ResetStats() {
 	for _, db := range ks.dbs {
 		for i := range db.shards {
 			sh := &db.shards[i]
-			sh.lock()
+			sh.mu.Lock()
 			sh.hits, sh.misses = 0, 0
 			sh.mu.Unlock()
 		}
@@ -147,7 +147,7 @@ func (ks *Keyspace) HitsMisses() (hits, misses int64) {
 	for _, db := range ks.dbs {
 		for i := range db.shards {
 			sh := &db.shards[i]
-			sh.lock()
+			sh.mu.Lock()
 			hits += sh.hits
 			misses += sh.misses
 			sh.mu.Unlock()
@@ -201,7 +201,8 @@ type Shard struct {
 
 	owner any // LockSet.Owner of the set that holds the shard, if any
 
-	snap *Snapshot // set while a snapshot waits for this shard's image
+	snap    *Snapshot // set while a snapshot waits for this shard's image
+	snapPos int       // entries already in that image (see captureChunk)
 }
 
 // Owner is the Owner of the LockSet that holds the shard locked, nil when
@@ -558,6 +559,7 @@ func (sh *Shard) insert(e *Entry, now int64, tag uint32) {
 }
 
 func (sh *Shard) insertKeepMeta(e *Entry, atime uint32, tag uint32) {
+	sh.beforeChange()
 	e.tag = tag
 	sh.keys.add(e)
 	e.idx = uint32(len(sh.entries))
@@ -583,6 +585,7 @@ func (sh *Shard) remove(e *Entry) { sh.db.ks.mem.Add(-sh.detach(e)) }
 // detach is remove but for the keyspace's memory total: it returns the
 // bytes e held, for the caller to take off it.
 func (sh *Shard) detach(e *Entry) int64 {
+	sh.beforeChange()
 	sh.keys.del(e)
 	last := len(sh.entries) - 1
 	moved := sh.entries[last]
@@ -686,7 +689,7 @@ func (db *DB) Size() int {
 	n := 0
 	for i := range db.shards {
 		sh := &db.shards[i]
-		sh.lock()
+		sh.mu.Lock()
 		n += len(sh.entries)
 		sh.mu.Unlock()
 	}
@@ -790,7 +793,7 @@ func (db *DB) RandomKey(now int64) []byte {
 		start := rand.IntN(len(db.shards))
 		for j := range db.shards {
 			sh := &db.shards[(start+j)&int(db.mask)]
-			sh.lock()
+			sh.mu.Lock()
 			if len(sh.entries) == 0 {
 				sh.mu.Unlock()
 				continue
@@ -847,6 +850,12 @@ type LockSet struct {
 	// (Shard.Owner): the server sets it to the client, so that a change
 	// observer can tell which client made a change.
 	Owner any
+	// ReadOnly says the holder will not change the shards' keys or values
+	// (a read-only command; lazy expiry of a key that has expired since a
+	// snapshot began does not count: loading skips it anyway). Lock then
+	// leaves a shard that a snapshot waits for to the snapshot's writer
+	// instead of serializing it, and Unlock clears the field.
+	ReadOnly bool
 }
 
 // Add includes key's shard of db.
@@ -892,7 +901,11 @@ func (ls *LockSet) Lock() {
 		ls.shards = out
 	}
 	for _, sh := range ls.shards {
-		sh.lock()
+		if ls.ReadOnly {
+			sh.mu.Lock()
+		} else {
+			sh.lock()
+		}
 		sh.owner = ls.Owner
 	}
 	ls.locked = true
@@ -907,6 +920,7 @@ func (ls *LockSet) Unlock() {
 		}
 	}
 	ls.locked = false
+	ls.ReadOnly = false
 	clear(ls.shards)
 	ls.shards = ls.shards[:0]
 }

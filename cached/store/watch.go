@@ -74,7 +74,7 @@ func (ks *Keyspace) Unwatch(w *Watch) {
 	}
 	for _, k := range w.keys {
 		sh := k.db.ShardOf([]byte(k.key))
-		sh.lock()
+		sh.mu.Lock()
 		sh.unwatch(w, k.key)
 		sh.mu.Unlock()
 	}
@@ -128,7 +128,7 @@ func (ks *Keyspace) WatchedKeys() int {
 	for _, db := range ks.dbs {
 		for i := range db.shards {
 			sh := &db.shards[i]
-			sh.lock()
+			sh.mu.Lock()
 			n += len(sh.watched)
 			sh.mu.Unlock()
 		}
