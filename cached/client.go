@@ -709,7 +709,7 @@ func (c *Client) lock(cmd *Command, args [][]byte) {
 	switch len(c.keyPos) {
 	case 0:
 	case 1:
-		c.ls.AddShard(c.db.ShardOf(args[c.keyPos[0]]))
+		c.ls.Add(c.db, args[c.keyPos[0]])
 		c.ls.Lock()
 	default:
 		for _, i := range c.keyPos {

@@ -268,6 +268,9 @@ func cmdKeys(c *Client, args [][]byte) {
 	// a scratch buffer: the array length is known only at the end.
 	body := c.Scratch()
 	n := 0
+	if !c.inExec {
+		c.ls.ReadOnly = true // a save in progress serializes no shard for KEYS
+	}
 	c.LockDB(c.db)
 	for i := 0; i < c.db.Shards(); i++ {
 		keys = keys[:0]

@@ -418,7 +418,7 @@ func (s *Server) info(b []byte, want map[string]bool) []byte {
 			keys, vol := 0, 0
 			for j := 0; j < db.Shards(); j++ {
 				sh := db.ShardAt(j)
-				sh.Lock()
+				sh.LockRead()
 				k, v := sh.Counts()
 				sh.Unlock()
 				keys += k

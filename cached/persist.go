@@ -35,8 +35,9 @@ import (
 // out of the snapshot (and counted in the log).
 //
 // A snapshot is the keyspace at one instant (store.Snapshot): shards are
-// marked at once and each is serialized by whoever locks it first, so the
-// server goes on serving while the file is written.
+// marked at once, the writer serializes them in turn, and changes made
+// meanwhile first keep what they change, so the server goes on serving
+// while the file is written.
 
 const (
 	snapshotFile  = "dump.cached"
@@ -149,7 +150,7 @@ func (s *Server) writeSnapshot(path string) (keys, skipped int, err error) {
 	if _, err = w.WriteString(snapshotMagic); err != nil {
 		return 0, 0, err
 	}
-	var nkeys, nskipped atomic.Int64 // records are made by whoever locks a shard first
+	var nkeys, nskipped atomic.Int64 // records are made by the writer and by commands that keep what they change
 	snap := s.ks.BeginSnapshot(time.Now().UnixMilli(), func(db int, e *store.Entry, b []byte) []byte {
 		var val []byte
 		if e.Obj != nil {

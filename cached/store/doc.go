@@ -15,9 +15,10 @@
 // while holding a shard lock except the leaf locks of an [Observer].
 //
 // A [Snapshot] rides on the shard locks: it marks every shard at one
-// instant, and the first lock of a marked shard by anyone who may change
-// it serializes it first, so a snapshot is point-in-time without stopping
-// the server.
+// instant, and until its writer has serialized a shard, whatever changes a
+// key there first keeps the key's record as it was (a LockSet does it for
+// the keys it names), so a snapshot is point-in-time without stopping the
+// server.
 //
 // # Entries
 //

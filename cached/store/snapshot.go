@@ -1,25 +1,34 @@
 package store
 
-import "runtime"
+import (
+	"runtime"
+	"strings"
+)
 
 // Snapshot is a point-in-time image of every database, taken while the
 // server goes on serving. BeginSnapshot marks every shard in one instant
-// (it holds all shard locks to do so); after that, whoever locks a marked
-// shard first to change it — a write command, an insert or delete by
-// eviction or expiry, or the snapshot's writer — serializes the shard
-// into the snapshot before doing anything else, and clears the mark. Read-only commands (a
-// LockSet's ReadOnly) leave it to the writer, so that a save does not
-// stall the readers of a busy server; the writer serializes a shard in
-// chunks of captureChunk entries, unlocking it in between so that
-// readers wait for a chunk at most (a reader that deletes an expired key
-// finishes the shard's image first: until then its entries do not move). So each shard's image is its state at the instant of
-// BeginSnapshot, and a key that RENAME or MOVE carries to another shard
-// meanwhile is in the image once, under its old name.
+// (it holds all shard locks to do so); the snapshot's writer then
+// serializes the marked shards one after the other, in chunks of
+// captureChunk entries, unlocking the shard between chunks so that a
+// command waits for one chunk at most.
 //
-// This is copy-on-write at the grain of a shard, where Redis forks for
-// copy-on-write of pages: a shard's image costs memory until the writer
-// takes it, at most one serialized copy of the keyspace when every shard
-// is written to before the writer reaches it.
+// Meanwhile the image must stay the keyspace as it was at the mark, so
+// every change to a marked shard first keeps what it changes (copy-on-write
+// per key, where Redis's forked save copies a 4 KB page):
+//   - a write command locks through a LockSet that names its keys, and
+//     Lock stashes the records of those keys as they are (or notes their
+//     absence) before the command runs; a LockSet that names no keys
+//     (FLUSHDB, SWAPDB, EXEC) serializes its marked shards whole instead;
+//   - every insert and delete, whoever makes it (eviction, active or lazy
+//     expiry under a read-only lock), keeps the entry it deletes or the
+//     absence of the key it adds, and the entry a delete moves into the
+//     part of the shard the writer has read;
+//   - in-place changes made by store methods (setString, GrowString,
+//     SetExpire, SetObject) keep their entry too.
+//
+// The writer skips entries whose keys are stashed and adds the stash's
+// records when it reaches the shard's end. A shard's image waits in memory
+// until the writer takes it.
 type Snapshot struct {
 	ks     *Keyspace
 	now    int64
@@ -86,7 +95,7 @@ func (s *Snapshot) Close() {
 		sh := s.ks.shardByOrd(i)
 		sh.mu.Lock()
 		if sh.snap == s {
-			sh.snap, sh.snapPos = nil, 0
+			sh.snap, sh.snapPos, sh.stash = nil, 0, nil
 		}
 		s.images[i] = nil
 		sh.mu.Unlock()
@@ -99,11 +108,10 @@ func (ks *Keyspace) shardByOrd(ord int) *Shard {
 }
 
 // lock locks the shard and, when a snapshot has marked it, serializes it
-// into that snapshot first: the lock of a caller that may change values
-// in place (Shard.Lock, a LockSet that is not ReadOnly). The store's own
-// readers, active expiry and eviction lock plainly: all they change is
-// which entries exist, and every insert and delete finishes a waiting
-// image first (beforeChange).
+// into that snapshot first: Shard.Lock's, for a caller that may change any
+// of its keys. The store's own readers, active expiry and eviction lock
+// plainly: all they change is which entries exist, and inserts and deletes
+// keep what the image needs (keepDetached, keepAbsent).
 func (sh *Shard) lock() {
 	sh.mu.Lock()
 	if sh.snap != nil {
@@ -111,31 +119,100 @@ func (sh *Shard) lock() {
 	}
 }
 
-// beforeChange finishes the image a snapshot waits for before an entry is
-// inserted or deleted (by expiry, eviction, or a command under a
-// read-only lock); sh is locked.
-func (sh *Shard) beforeChange() {
-	if sh.snap != nil {
-		sh.capture(len(sh.entries))
+// keepForSnapshot prepares the shards a write lock took that a snapshot
+// waits for: a set that named its keys keeps the records of those keys
+// (the holder changes nothing else), any other set serializes its marked
+// shards whole.
+func (ls *LockSet) keepForSnapshot() {
+	if ls.unkeyed {
+		for _, sh := range ls.shards {
+			if sh.snap != nil {
+				sh.capture(len(sh.entries))
+			}
+		}
+		return
 	}
+	for _, k := range ls.keys {
+		sh, tag := k.db.locate(k.key)
+		if sh.snap == nil {
+			continue
+		}
+		if e := sh.keys.get(k.key, tag); e != nil {
+			sh.keep(e)
+		} else {
+			sh.keepAbsent(string(k.key))
+		}
+	}
+}
+
+// keep stashes e's record as it was when the snapshot began, before e
+// changes: unless the image has it already (e is before snapPos) or the
+// stash does (it changed before). sh is locked and marked.
+func (sh *Shard) keep(e *Entry) {
+	if int(e.idx) < sh.snapPos {
+		return
+	}
+	if _, ok := sh.stash[e.key]; ok {
+		return
+	}
+	var rec []byte
+	if !e.Expired(sh.snap.now) {
+		rec = sh.snap.record(sh.db.id, e, nil)
+	}
+	sh.stashPut(e.key, rec)
+}
+
+// keepAbsent notes that key had no entry when the snapshot began, before
+// an entry for it appears (it can only have had one that was deleted
+// since, and the image or the stash holds that one).
+func (sh *Shard) keepAbsent(key string) {
+	if _, ok := sh.stash[key]; !ok {
+		sh.stashPut(key, nil)
+	}
+}
+
+// keepDetached is keep for an entry about to be deleted, which moves the
+// shard's last entry into its place: when that move takes the last entry
+// from the part the image has yet to read into the part it has read, its
+// record is kept first.
+func (sh *Shard) keepDetached(e *Entry) {
+	sh.keep(e)
+	last := len(sh.entries) - 1
+	if moved := sh.entries[last]; moved != e && int(e.idx) < sh.snapPos && last >= sh.snapPos {
+		sh.keep(moved)
+	}
+}
+
+func (sh *Shard) stashPut(key string, rec []byte) {
+	if sh.stash == nil {
+		sh.stash = map[string][]byte{}
+	}
+	sh.stash[strings.Clone(key)] = rec
 }
 
 // capture serializes up to n more entries into the shard's image; sh is
 // locked. It reports whether the image is complete (and the mark gone).
 func (sh *Shard) capture(n int) bool {
 	s := sh.snap
+	// Deletes may have left fewer entries than the image has read: all
+	// of them are in it or in the stash.
+	sh.snapPos = min(sh.snapPos, len(sh.entries))
 	end := min(sh.snapPos+n, len(sh.entries))
 	b := s.images[sh.ord]
 	for _, e := range sh.entries[sh.snapPos:end] {
-		if !e.Expired(s.now) {
+		if _, changed := sh.stash[e.key]; !changed && !e.Expired(s.now) {
 			b = s.record(sh.db.id, e, b)
 		}
 	}
-	s.images[sh.ord] = b
+	sh.snapPos = end
 	if end < len(sh.entries) {
-		sh.snapPos = end
+		s.images[sh.ord] = b
 		return false
 	}
-	sh.snap, sh.snapPos = nil, 0
+	for _, rec := range sh.stash {
+		b = append(b, rec...)
+	}
+	s.images[sh.ord] = b
+	sh.snap, sh.snapPos, sh.stash = nil, 0, nil
 	return true
 }

@@ -202,7 +202,11 @@ type Shard struct {
 	owner any // LockSet.Owner of the set that holds the shard, if any
 
 	snap    *Snapshot // set while a snapshot waits for this shard's image
-	snapPos int       // entries already in that image (see captureChunk)
+	snapPos int       // entries[:snapPos] are in that image (see captureChunk)
+	// stash holds, while snap is set, the records (as they were when the
+	// snapshot began) of keys that have changed since, at or after
+	// snapPos; nil for a key that had no entry then.
+	stash map[string][]byte
 }
 
 // Owner is the Owner of the LockSet that holds the shard locked, nil when
@@ -212,6 +216,11 @@ func (sh *Shard) Owner() any { return sh.owner }
 
 // Lock locks the shard. Prefer a LockSet when locking more than one.
 func (sh *Shard) Lock() { sh.lock() }
+
+// LockRead locks the shard for a caller that only reads it (and at most
+// deletes expired keys): one a snapshot waits for is left to the
+// snapshot's writer rather than serialized now.
+func (sh *Shard) LockRead() { sh.mu.Lock() }
 
 // Unlock unlocks the shard.
 func (sh *Shard) Unlock() { sh.mu.Unlock() }
@@ -389,6 +398,9 @@ func (db *DB) Set(key, val []byte, now int64, opt SetOptions) *Entry {
 
 // setString replaces e's value with a copy of val, in place when it fits.
 func (sh *Shard) setString(e *Entry, val []byte) {
+	if sh.snap != nil {
+		sh.keep(e)
+	}
 	e.flags &^= flagRaw
 	if e.Obj == nil && cap(e.Str) >= len(val) && cap(e.Str) <= 2*len(val)+64 {
 		e.Str = e.Str[:len(val)]
@@ -406,6 +418,9 @@ func (sh *Shard) setString(e *Entry, val []byte) {
 // accounts for the new size. e must be a string entry of a locked shard.
 func (db *DB) GrowString(e *Entry, n int) []byte {
 	sh := db.ShardOf([]byte(e.key))
+	if sh.snap != nil {
+		sh.keep(e)
+	}
 	old := len(e.Str)
 	if cap(e.Str)-old >= n {
 		e.Str = e.Str[:old+n]
@@ -442,6 +457,9 @@ func (db *DB) SetObject(key []byte, obj Object, now int64, keepTTL bool) *Entry 
 		e = &Entry{key: string(key), Obj: obj}
 		sh.insert(e, now, tag)
 	} else {
+		if sh.snap != nil {
+			sh.keep(e)
+		}
 		if e.Obj == nil {
 			sh.rekey(e, string(key)) // drop the block shared with the old string
 		}
@@ -559,7 +577,9 @@ func (sh *Shard) insert(e *Entry, now int64, tag uint32) {
 }
 
 func (sh *Shard) insertKeepMeta(e *Entry, atime uint32, tag uint32) {
-	sh.beforeChange()
+	if sh.snap != nil {
+		sh.keepAbsent(e.key)
+	}
 	e.tag = tag
 	sh.keys.add(e)
 	e.idx = uint32(len(sh.entries))
@@ -585,7 +605,9 @@ func (sh *Shard) remove(e *Entry) { sh.db.ks.mem.Add(-sh.detach(e)) }
 // detach is remove but for the keyspace's memory total: it returns the
 // bytes e held, for the caller to take off it.
 func (sh *Shard) detach(e *Entry) int64 {
-	sh.beforeChange()
+	if sh.snap != nil {
+		sh.keepDetached(e)
+	}
 	sh.keys.del(e)
 	last := len(sh.entries) - 1
 	moved := sh.entries[last]
@@ -643,6 +665,9 @@ func (sh *Shard) maybeShrink() {
 }
 
 func (sh *Shard) setExpire(e *Entry, at int64) {
+	if sh.snap != nil {
+		sh.keep(e)
+	}
 	switch {
 	case e.expire == 0 && at != 0:
 		sh.addVolatile(e)
@@ -845,7 +870,11 @@ func (db *DB) RandomKeyLocked(now int64) []byte {
 // global order. The zero value is empty; Reset reuses it.
 type LockSet struct {
 	shards []*Shard
-	locked bool
+	// keys are the keys Add named, for a snapshot (see Lock); unkeyed
+	// says a shard was added without its keys (AddShard, AddDB, AddAll).
+	keys    []lockedKey
+	unkeyed bool
+	locked  bool
 	// Owner, when set, is recorded on every shard while the set holds it
 	// (Shard.Owner): the server sets it to the client, so that a change
 	// observer can tell which client made a change.
@@ -858,14 +887,28 @@ type LockSet struct {
 	ReadOnly bool
 }
 
-// Add includes key's shard of db.
-func (ls *LockSet) Add(db *DB, key []byte) { ls.shards = append(ls.shards, db.ShardOf(key)) }
+// lockedKey is a key a LockSet's holder may change.
+type lockedKey struct {
+	db  *DB
+	key []byte
+}
 
-// AddShard includes sh.
-func (ls *LockSet) AddShard(sh *Shard) { ls.shards = append(ls.shards, sh) }
+// Add includes key's shard of db: the holder changes key there, if
+// anything. key must stay unchanged until Unlock.
+func (ls *LockSet) Add(db *DB, key []byte) {
+	ls.shards = append(ls.shards, db.ShardOf(key))
+	ls.keys = append(ls.keys, lockedKey{db, key})
+}
+
+// AddShard includes sh, for a holder that may change any key of it.
+func (ls *LockSet) AddShard(sh *Shard) {
+	ls.shards = append(ls.shards, sh)
+	ls.unkeyed = true
+}
 
 // AddDB includes every shard of db.
 func (ls *LockSet) AddDB(db *DB) {
+	ls.unkeyed = true
 	for i := range db.shards {
 		ls.shards = append(ls.shards, &db.shards[i])
 	}
@@ -900,15 +943,16 @@ func (ls *LockSet) Lock() {
 		}
 		ls.shards = out
 	}
+	marked := false
 	for _, sh := range ls.shards {
-		if ls.ReadOnly {
-			sh.mu.Lock()
-		} else {
-			sh.lock()
-		}
+		sh.mu.Lock()
 		sh.owner = ls.Owner
+		marked = marked || sh.snap != nil
 	}
 	ls.locked = true
+	if marked && !ls.ReadOnly {
+		ls.keepForSnapshot()
+	}
 }
 
 // Unlock unlocks every shard and empties the set for reuse.
@@ -921,6 +965,9 @@ func (ls *LockSet) Unlock() {
 	}
 	ls.locked = false
 	ls.ReadOnly = false
+	ls.unkeyed = false
+	clear(ls.keys)
+	ls.keys = ls.keys[:0]
 	clear(ls.shards)
 	ls.shards = ls.shards[:0]
 }
