@@ -159,55 +159,51 @@ func (c *Client) replyKeySpecs(cmd *Command) {
 		for _, f := range ks.flags {
 			c.ReplySimple(f)
 		}
-		c.ReplyBulkString("begin_search")
-		c.ReplyMap(2)
-		c.ReplyBulkString("type")
-		if ks.unknown {
-			c.ReplyBulkString("unknown")
-			c.ReplyBulkString("spec")
-			c.ReplyMap(0)
-		} else if ks.keyword != "" {
-			c.ReplyBulkString("keyword")
-			c.ReplyBulkString("spec")
-			c.ReplyMap(2)
-			c.ReplyBulkString("keyword")
-			c.ReplyBulkString(ks.keyword)
-			c.ReplyBulkString("startfrom")
-			c.ReplyInt(int64(ks.startFrom))
-		} else {
-			c.ReplyBulkString("index")
-			c.ReplyBulkString("spec")
-			c.ReplyMap(1)
-			c.ReplyBulkString("index")
-			c.ReplyInt(int64(ks.index))
+		switch {
+		case ks.unknown:
+			c.replySpecStep("begin_search", "unknown")
+		case ks.keyword != "":
+			c.replySpecStep("begin_search", "keyword", specField{name: "keyword", s: ks.keyword},
+				specField{name: "startfrom", n: ks.startFrom})
+		default:
+			c.replySpecStep("begin_search", "index", specField{name: "index", n: ks.index})
 		}
-		c.ReplyBulkString("find_keys")
-		c.ReplyMap(2)
-		c.ReplyBulkString("type")
-		if ks.unknown {
-			c.ReplyBulkString("unknown")
-			c.ReplyBulkString("spec")
-			c.ReplyMap(0)
-		} else if ks.keyNum {
-			c.ReplyBulkString("keynum")
-			c.ReplyBulkString("spec")
-			c.ReplyMap(3)
-			c.ReplyBulkString("keynumidx")
-			c.ReplyInt(int64(ks.keyNumIdx))
-			c.ReplyBulkString("firstkey")
-			c.ReplyInt(int64(ks.firstKey))
-			c.ReplyBulkString("keystep")
-			c.ReplyInt(int64(ks.keyStep))
+		switch {
+		case ks.unknown:
+			c.replySpecStep("find_keys", "unknown")
+		case ks.keyNum:
+			c.replySpecStep("find_keys", "keynum", specField{name: "keynumidx", n: ks.keyNumIdx},
+				specField{name: "firstkey", n: ks.firstKey}, specField{name: "keystep", n: ks.keyStep})
+		default:
+			c.replySpecStep("find_keys", "range", specField{name: "lastkey", n: ks.lastKey},
+				specField{name: "keystep", n: ks.keyStep}, specField{name: "limit", n: ks.limit})
+		}
+	}
+}
+
+// specField is one field of a key spec step's spec: a string when s is
+// set, else the integer n.
+type specField struct {
+	name string
+	s    string
+	n    int
+}
+
+// replySpecStep writes a key spec's begin_search or find_keys: its type
+// and its spec.
+func (c *Client) replySpecStep(name, typ string, fields ...specField) {
+	c.ReplyBulkString(name)
+	c.ReplyMap(2)
+	c.ReplyBulkString("type")
+	c.ReplyBulkString(typ)
+	c.ReplyBulkString("spec")
+	c.ReplyMap(len(fields))
+	for _, f := range fields {
+		c.ReplyBulkString(f.name)
+		if f.s != "" {
+			c.ReplyBulkString(f.s)
 		} else {
-			c.ReplyBulkString("range")
-			c.ReplyBulkString("spec")
-			c.ReplyMap(3)
-			c.ReplyBulkString("lastkey")
-			c.ReplyInt(int64(ks.lastKey))
-			c.ReplyBulkString("keystep")
-			c.ReplyInt(int64(ks.keyStep))
-			c.ReplyBulkString("limit")
-			c.ReplyInt(int64(ks.limit))
+			c.ReplyInt(int64(f.n))
 		}
 	}
 }

@@ -108,6 +108,9 @@ func TestSnapshotReadOnlyLockDoesNotCapture(t *testing.T) {
 	ls := LockSet{ReadOnly: true}
 	ls.Add(db, []byte("k"))
 	ls.Lock()
+	if db.Get([]byte("k"), 0) == nil {
+		t.Fatal("k missing")
+	}
 	ls.Unlock()
 	if calls != 0 {
 		t.Fatalf("a read-only lock serialized the shard (%d records)", calls)
