@@ -18,7 +18,8 @@ import (
 //   - a write command locks through a LockSet that names its keys, and
 //     Lock stashes the records of those keys as they are (or notes their
 //     absence) before the command runs; a LockSet that names no keys
-//     (FLUSHDB, SWAPDB, EXEC) serializes its marked shards whole instead;
+//     (FLUSHDB, SWAPDB, an EXEC with such a command) serializes its
+//     marked shards whole instead;
 //   - every insert and delete, whoever makes it (eviction, active or lazy
 //     expiry under a read-only lock), keeps the entry it deletes or the
 //     absence of the key it adds, and the entry a delete moves into the

@@ -1,6 +1,9 @@
 package store
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // Watch is one client's WATCHed keys. It turns dirty when any of them is
 // changed (written, deleted, expired, evicted, flushed, swapped).
@@ -22,10 +25,12 @@ func (w *Watch) Dirty() bool { return w.dirty.Load() }
 func (w *Watch) Len() int { return len(w.keys) }
 
 // AddLocks adds the shards of every watched key to ls (EXEC locks them
-// with its own keys, so that the check and the commands are atomic).
+// with its own keys, so that the check and the commands are atomic). They
+// are added by key, so that a save in progress keeps those keys' records
+// rather than serializing their shards whole.
 func (w *Watch) AddLocks(ls *LockSet) {
 	for _, k := range w.keys {
-		ls.AddShard(k.db.ShardOf([]byte(k.key)))
+		ls.Add(k.db, unsafe.Slice(unsafe.StringData(k.key), len(k.key)))
 	}
 }
 
