@@ -779,13 +779,8 @@ func commandGetKeys(c *Client, args [][]byte, withFlags bool) {
 // k-th key of args: the command's KeySpecs (the last one repeats), or
 // flags derived from the command's when it declares none.
 func keyFlags(cmd *Command, args [][]byte, k int) []string {
-	if len(cmd.KeySpecs) == 0 {
-		if cmd.Flags&FlagWrite != 0 {
-			return []string{"RW", "access", "update"}
-		}
-		return []string{"RO", "access"}
-	}
-	spec := cmd.KeySpecs[min(k, len(cmd.KeySpecs)-1)]
+	specs := cmd.keySpecFlags()
+	spec := specs[min(k, len(specs)-1)]
 	if cmd.fullName == "set" && !hasArg(args[3:], "get") {
 		spec = "OW update" // SET's flags vary: without GET it does not read
 	}

@@ -104,6 +104,19 @@ func geoRadiusSpecs(startFrom int) []keySpec {
 	return []keySpec{rangeSpec("RO access", 1, 0, 1), store("STORE"), store("STOREDIST")}
 }
 
+// keySpecFlags are the flags of each key argument (the last repeats):
+// KeySpecs, or for a command that declares none, what its flags imply.
+func (cmd *Command) keySpecFlags() []string {
+	switch {
+	case len(cmd.KeySpecs) > 0:
+		return cmd.KeySpecs
+	case cmd.Flags&FlagWrite != 0:
+		return []string{"RW access update"}
+	default:
+		return []string{"RO access"}
+	}
+}
+
 // keySpecs are cmd's key specifications: keySpecDetails' when it has
 // them, else derived from its key positions: one spec for each KeySpecs
 // entry but the last, at First, First+Step, ..., and the last for the
@@ -115,14 +128,7 @@ func (cmd *Command) keySpecs() []keySpec {
 	if cmd.First <= 0 || cmd.Keys != nil {
 		return nil
 	}
-	flags := cmd.KeySpecs
-	if len(flags) == 0 {
-		if cmd.Flags&FlagWrite != 0 {
-			flags = []string{"RW access update"}
-		} else {
-			flags = []string{"RO access"}
-		}
-	}
+	flags := cmd.keySpecFlags()
 	specs := make([]keySpec, len(flags))
 	for k, f := range flags {
 		ks := keySpec{flags: specFlags(f), index: cmd.First + k*cmd.Step, keyStep: 1}

@@ -108,18 +108,6 @@ func (ks *Keyspace) shardByOrd(ord int) *Shard {
 	return &ks.dbs[ord/ks.shards].shards[ord%ks.shards]
 }
 
-// lock locks the shard and, when a snapshot has marked it, serializes it
-// into that snapshot first: Shard.Lock's, for a caller that may change any
-// of its keys. The store's own readers, active expiry and eviction lock
-// plainly: all they change is which entries exist, and inserts and deletes
-// keep what the image needs (keepDetached, keepAbsent).
-func (sh *Shard) lock() {
-	sh.mu.Lock()
-	if sh.snap != nil {
-		sh.capture(len(sh.entries))
-	}
-}
-
 // keepForSnapshot prepares the shards a write lock took that a snapshot
 // waits for: a set that named its keys keeps the records of those keys
 // (the holder changes nothing else), any other set serializes its marked

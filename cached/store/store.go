@@ -214,8 +214,18 @@ type Shard struct {
 // with the shard locked, typically from an Observer.
 func (sh *Shard) Owner() any { return sh.owner }
 
-// Lock locks the shard. Prefer a LockSet when locking more than one.
-func (sh *Shard) Lock() { sh.lock() }
+// Lock locks the shard for a caller that may change any of its keys: one
+// a snapshot waits for is serialized into it first. (The store's own
+// readers, active expiry and eviction lock plainly: all they change is
+// which entries exist, and inserts and deletes keep what the image needs;
+// see keepDetached and keepAbsent.) Prefer a LockSet when locking more
+// than one shard.
+func (sh *Shard) Lock() {
+	sh.mu.Lock()
+	if sh.snap != nil {
+		sh.capture(len(sh.entries))
+	}
+}
 
 // LockRead locks the shard for a caller that only reads it (and at most
 // deletes expired keys): one a snapshot waits for is left to the
